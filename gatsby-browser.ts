@@ -1,0 +1,2 @@
+// Global styles: Gatsby inlines them into the server-rendered HTML in production.
+import "./src/styles/global.css"

@@ -1,0 +1,23 @@
+import * as React from "react"
+import { Link, type HeadFC, type PageProps } from "gatsby"
+import { Seo } from "../components/seo"
+
+const IndexPage = (_props: PageProps) => (
+  <main>
+    <h1>Server-side rendering in Gatsby</h1>
+    <p>
+      This site implements Gatsby&apos;s guide <em>Using Server Side Rendering (SSR)</em>. Its dog page
+      exports <code>getServerData</code>, so Gatsby renders it on the server at every request with a fresh
+      random dog from the <a href="https://dog.ceo/dog-api/">dog.ceo API</a>.
+    </p>
+    <p>
+      <Link to="/ssr/" className="button">
+        Show me a dog
+      </Link>
+    </p>
+  </main>
+)
+
+export default IndexPage
+
+export const Head: HeadFC = () => <Seo />

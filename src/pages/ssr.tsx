@@ -1,0 +1,48 @@
+import * as React from "react"
+import type { GetServerDataReturn, HeadFC, PageProps } from "gatsby"
+import { Seo } from "../components/seo"
+import { fetchRandomDog } from "../dog-api"
+
+// Empty when the dog API failed: the page must cope with no dog.
+type ServerData = { message?: string }
+
+const SSRPage = ({ serverData }: PageProps<object, object, unknown, ServerData>) => (
+  <main>
+    <h1>SSR Page with Dogs</h1>
+    {serverData.message ? (
+      // Correction: width and height (with aspect-ratio in CSS) keep the layout still while it loads.
+      <img className="dog" alt="Happy dog" src={serverData.message} width={640} height={480} />
+    ) : (
+      // Correction: a message instead of an <img> with no src when there is no dog.
+      <p role="status">No dog right now — try refreshing.</p>
+    )}
+  </main>
+)
+
+export default SSRPage
+
+export const Head: HeadFC = () => (
+  <Seo title="SSR Page with Dogs" description="A random dog, rendered on the server at every request." />
+)
+
+export async function getServerData(): GetServerDataReturn<ServerData> {
+  try {
+    // Correction: fetchRandomDog has a timeout and checks the answer, and only the field the
+    // page renders goes into props, because Gatsby serializes props into the HTML.
+    const { message } = await fetchRandomDog()
+
+    return {
+      props: { message },
+    }
+  } catch (error) {
+    // Correction: say on the server why there is no dog.
+    console.error(`[/ssr/] no dog: ${error instanceof Error ? error.message : String(error)}`)
+    // Correction: `status` at the top level; the guide's `headers: { status: 500 }` answers HTTP 200.
+    // no-store keeps the failure out of every cache.
+    return {
+      status: 500,
+      headers: { "Cache-Control": "no-store" },
+      props: {},
+    }
+  }
+}
