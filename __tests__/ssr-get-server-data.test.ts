@@ -1,0 +1,103 @@
+import { http, HttpResponse } from "msw"
+import { failures, type Failure } from "../mocks/handlers"
+import { server } from "../mocks/node"
+import { getServerData } from "../src/pages/ssr"
+
+const DOG = "https://images.dog.ceo/breeds/hound-afghan/n02088094_1003.jpg"
+const FAILED = { status: 500, headers: { "Cache-Control": "no-store" }, props: {} }
+
+let consoleError: jest.SpyInstance
+
+beforeEach(() => {
+  // The failure log line is asserted where it matters; elsewhere it would only clutter the output.
+  consoleError = jest.spyOn(console, "error").mockImplementation(() => {})
+})
+
+afterEach(() => {
+  consoleError.mockRestore()
+  delete process.env.DOG_API_URL
+  delete process.env.DOG_API_TIMEOUT_MS
+})
+
+test("shows a dog: props carry the image URL from dog.ceo's random-image endpoint", async () => {
+  const requested: string[] = []
+  server.use(
+    http.get("*/breeds/image/random", ({ request }) => {
+      requested.push(request.url)
+      return HttpResponse.json({ message: DOG, status: "success" })
+    }),
+  )
+
+  await expect(getServerData()).resolves.toEqual({ props: { message: DOG } })
+  expect(requested).toEqual(["https://dog.ceo/api/breeds/image/random"])
+})
+
+test("sends only the image URL to the page, not the rest of the upstream answer", async () => {
+  server.use(
+    http.get("*/breeds/image/random", () =>
+      HttpResponse.json({ message: DOG, status: "success", padding: "x".repeat(100_000) }),
+    ),
+  )
+
+  const result = await getServerData()
+
+  expect(result.props).toStrictEqual({ message: DOG })
+})
+
+test("asks the API that DOG_API_URL names at request time", async () => {
+  server.use(
+    http.get("http://127.0.0.1:4999/api/breeds/image/random", () =>
+      HttpResponse.json({ message: DOG, status: "success" }),
+    ),
+  )
+
+  process.env.DOG_API_URL = "http://127.0.0.1:4999/api/"
+
+  await expect(getServerData()).resolves.toEqual({ props: { message: DOG } })
+})
+
+test("answers 500 with no-store when dog.ceo answers 503", async () => {
+  server.use(
+    http.get("*/breeds/image/random", () => new HttpResponse("Service Unavailable", { status: 503 })),
+  )
+
+  await expect(getServerData()).resolves.toEqual(FAILED)
+})
+
+test("logs one line saying why there is no dog", async () => {
+  server.use(
+    http.get("*/breeds/image/random", () => new HttpResponse("Service Unavailable", { status: 503 })),
+  )
+
+  await getServerData()
+
+  expect(consoleError).toHaveBeenCalledTimes(1)
+  expect(consoleError).toHaveBeenCalledWith(
+    "[/ssr/] no dog: GET https://dog.ceo/api/breeds/image/random answered HTTP 503",
+  )
+})
+
+test("answers 500 within the timeout when dog.ceo hangs", async () => {
+  process.env.DOG_API_TIMEOUT_MS = "100"
+  server.use(failures.hang)
+
+  const started = performance.now()
+  await expect(getServerData()).resolves.toEqual(FAILED)
+
+  expect(performance.now() - started).toBeLessThan(2000)
+  expect(consoleError).toHaveBeenCalledWith(expect.stringContaining("did not answer within 100 ms"))
+})
+
+test.each<[string, Failure, string]>([
+  ["the network fails", "network-error", "failed"],
+  ["the answer is not JSON", "not-json", "not JSON"],
+  ["the answer is an HTML page", "html", "not JSON"],
+  ['the answer says status "error"', "status-error", 'without status "success"'],
+  ["the answer has no message", "missing-message", "not an http(s) URL"],
+  ["the message is a javascript: URL", "javascript-url", "not an http(s) URL"],
+])("answers 500 with no-store when %s", async (_case, failure, reason) => {
+  server.use(failures[failure])
+
+  await expect(getServerData()).resolves.toEqual(FAILED)
+  expect(consoleError).toHaveBeenCalledWith(expect.stringContaining(reason))
+})

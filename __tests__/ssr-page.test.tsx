@@ -1,0 +1,44 @@
+/**
+ * @jest-environment jest-fixed-jsdom
+ */
+import * as React from "react"
+import type { HeadProps, PageProps } from "gatsby"
+import { render, screen } from "@testing-library/react"
+import SSRPage, { Head } from "../src/pages/ssr"
+
+type ServerData = PageProps<object, object, unknown, { message?: string }>["serverData"]
+
+// The page reads only serverData; Gatsby passes the rest of PageProps, which these tests don't need.
+function renderPage(serverData: ServerData) {
+  return render(<SSRPage {...({ serverData } as PageProps<object, object, unknown, ServerData>)} />)
+}
+
+const DOG = "https://images.dog.ceo/breeds/hound-afghan/n02088094_1003.jpg"
+
+test("shows the heading and a dog", () => {
+  renderPage({ message: DOG })
+
+  expect(screen.getByRole("heading", { level: 1, name: "SSR Page with Dogs" })).toBeInTheDocument()
+  expect(screen.getByRole("img", { name: "Happy dog" })).toHaveAttribute("src", DOG)
+})
+
+test("reserves the image's space so the page does not jump when it loads", () => {
+  renderPage({ message: DOG })
+
+  const dog = screen.getByRole("img", { name: "Happy dog" })
+  expect(dog).toHaveAttribute("width", "640")
+  expect(dog).toHaveAttribute("height", "480")
+})
+
+test("shows a message and no image when there is no dog", () => {
+  renderPage({})
+
+  expect(screen.getByRole("status")).toHaveTextContent("No dog right now — try refreshing.")
+  expect(screen.queryByRole("img")).not.toBeInTheDocument()
+})
+
+test("titles the page", () => {
+  render(<Head {...({ location: { pathname: "/ssr/" } } as HeadProps)} />)
+
+  expect(document.title).toBe("SSR Page with Dogs | Gatsby SSR Dogs")
+})

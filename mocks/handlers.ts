@@ -1,0 +1,88 @@
+import { delay, http, HttpResponse } from "msw"
+
+// The dog API as msw handlers: the unit tests' mock server and the local stand-in API
+// (mocks/stand-in-api.ts) both answer with these.
+
+// Every API path has /api/ in it (dog.ceo's own, and the stand-in's); the images do not.
+const API = "*/api"
+
+// A few dog.ceo breeds, each with its sub-breeds.
+export const breeds: Record<string, string[]> = {
+  hound: ["afghan", "basset"],
+  husky: [],
+  pug: [],
+  retriever: ["golden"],
+}
+
+// Slugs as dog.ceo's image URLs spell them: main or main-sub.
+const slugs = Object.entries(breeds).flatMap(([main, subs]) =>
+  subs.length ? subs.map((sub) => `${main}-${sub}`) : [main],
+)
+
+// Images live beside the API, at /images/breeds/<slug>/<n>.svg, so that the stand-in serves them too.
+function imageUrl(request: Request, slug: string, n: number): string {
+  return new URL(`/images/breeds/${slug}/${n}.svg`, request.url).href
+}
+
+// Counting, not random, so that two requests in a row never get the same dog.
+let served = 0
+
+function nextImage(request: Request): string {
+  served += 1
+  return imageUrl(request, slugs[served % slugs.length], served)
+}
+
+// A dog drawn as a small SVG, coloured by its number, so that the page shows a real image offline.
+function dogSvg(slug: string, n: number): string {
+  const hue = (n * 47) % 360
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480" viewBox="0 0 640 480">
+<rect width="640" height="480" fill="hsl(${hue} 60% 85%)"/>
+<ellipse cx="235" cy="200" rx="45" ry="95" fill="hsl(${hue} 35% 35%)" transform="rotate(-18 235 200)"/>
+<ellipse cx="405" cy="200" rx="45" ry="95" fill="hsl(${hue} 35% 35%)" transform="rotate(18 405 200)"/>
+<circle cx="320" cy="250" r="120" fill="hsl(${hue} 45% 65%)"/>
+<circle cx="275" cy="225" r="14" fill="#222"/><circle cx="365" cy="225" r="14" fill="#222"/>
+<ellipse cx="320" cy="290" rx="30" ry="22" fill="#222"/>
+<text x="320" y="440" font-family="sans-serif" font-size="32" text-anchor="middle" fill="#222">${slug} #${n}</text>
+</svg>`
+}
+
+export const handlers = [
+  http.get(`${API}/breeds/image/random`, ({ request }) =>
+    HttpResponse.json({ message: nextImage(request), status: "success" }),
+  ),
+  http.get("*/images/breeds/:slug/:file", ({ params }) => {
+    const slug = String(params.slug)
+    const n = Number.parseInt(String(params.file), 10)
+    if (!slugs.includes(slug) || !Number.isInteger(n)) return new HttpResponse("Not found", { status: 404 })
+    return new HttpResponse(dogSvg(slug, n), {
+      headers: { "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=31536000, immutable" },
+    })
+  }),
+]
+
+// Each way the dog API can fail, as one handler for every API path. A test picks one with
+// server.use(failures[...]); the stand-in API switches to one by name.
+export const failures = {
+  "http-500": http.get(`${API}/*`, () => new HttpResponse("Internal Server Error", { status: 500 })),
+  "network-error": http.get(`${API}/*`, () => HttpResponse.error()),
+  hang: http.get(`${API}/*`, async () => {
+    await delay("infinite")
+    return new HttpResponse(null)
+  }),
+  "not-json": http.get(
+    `${API}/*`,
+    () => new HttpResponse('{"message": "https://', { headers: { "Content-Type": "application/json" } }),
+  ),
+  html: http.get(`${API}/*`, () =>
+    HttpResponse.html("<!doctype html><title>Bad gateway</title><h1>Oops</h1>"),
+  ),
+  "status-error": http.get(`${API}/*`, () =>
+    HttpResponse.json({ message: "Something broke", status: "error" }),
+  ),
+  "missing-message": http.get(`${API}/*`, () => HttpResponse.json({ status: "success" })),
+  "javascript-url": http.get(`${API}/*`, () =>
+    HttpResponse.json({ message: "javascript:alert(document.cookie)", status: "success" }),
+  ),
+}
+
+export type Failure = keyof typeof failures
