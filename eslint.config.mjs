@@ -1,0 +1,28 @@
+import js from "@eslint/js"
+import prettier from "eslint-config-prettier"
+import jsxA11y from "eslint-plugin-jsx-a11y"
+import reactHooks from "eslint-plugin-react-hooks"
+import globals from "globals"
+import tseslint from "typescript-eslint"
+
+export default tseslint.config(
+  { ignores: [".cache/", "public/", "node_modules/", "test-results/", "playwright-report/"] },
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  reactHooks.configs.flat.recommended,
+  jsxA11y.flatConfigs.recommended,
+  {
+    languageOptions: { globals: { ...globals.browser, ...globals.node } },
+    rules: {
+      // A leading underscore marks a parameter that a framework passes and the code does not need.
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    // CommonJS config and the sharp stand-in, which Node and Gatsby require().
+    files: ["**/*.js"],
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  // Last, so that formatting is Prettier's alone.
+  prettier,
+)
