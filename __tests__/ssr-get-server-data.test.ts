@@ -64,6 +64,18 @@ test("answers 500 with no-store when dog.ceo answers 503", async () => {
   await expect(getServerData()).resolves.toEqual(FAILED)
 })
 
+test("answers 200 with no-store under gatsby develop, which shows a blank page for a 500", async () => {
+  server.use(failures["http-500"])
+  const nodeEnv = process.env.NODE_ENV
+  process.env.NODE_ENV = "development"
+
+  try {
+    await expect(getServerData()).resolves.toEqual({ ...FAILED, status: 200 })
+  } finally {
+    process.env.NODE_ENV = nodeEnv
+  }
+})
+
 test("logs one line saying why there is no dog", async () => {
   server.use(
     http.get("*/breeds/image/random", () => new HttpResponse("Service Unavailable", { status: 503 })),

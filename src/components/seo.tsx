@@ -12,7 +12,6 @@ export function Seo({ title, description = siteMetadata.description }: SeoProps)
     <>
       <title>{title ? `${title} | ${siteMetadata.title}` : siteMetadata.title}</title>
       <meta name="description" content={description} />
-      <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
     </>
   )
 }
