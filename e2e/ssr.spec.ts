@@ -1,0 +1,125 @@
+import type { Locator } from "@playwright/test"
+import type { Failure } from "../mocks/handlers"
+import { API_TIMEOUT_MS, expect, test } from "./fixtures"
+
+// An image that has loaded has a width; a broken one has none.
+async function expectLoaded(img: Locator): Promise<void> {
+  await expect
+    .poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth))
+    .toBeGreaterThan(0)
+}
+
+test("shows a dog that has loaded, under the heading", async ({ page, problems }, testInfo) => {
+  await page.goto("/ssr/")
+
+  await expect(page.getByRole("heading", { level: 1, name: "SSR Page with Dogs" })).toBeVisible()
+  const dog = page.getByRole("img", { name: "Happy dog" })
+  await expectLoaded(dog)
+  expect(problems).toEqual([])
+
+  await page.screenshot({ path: testInfo.outputPath("ssr.png") })
+})
+
+test("shows a different dog after a reload", async ({ page }) => {
+  await page.goto("/ssr/")
+  const dog = page.getByRole("img", { name: "Happy dog" })
+  const first = await dog.getAttribute("src")
+
+  await page.reload()
+
+  await expect(dog).not.toHaveAttribute("src", first!)
+  await expectLoaded(dog)
+})
+
+test("shows a dog after following the home page's link, without a full page load", async ({
+  page,
+  problems,
+}) => {
+  await page.goto("/")
+  await expect(page.getByRole("heading", { level: 1 })).toBeVisible()
+  // A full page load would wipe this; Gatsby's client-side navigation keeps it.
+  await page.evaluate(() => Object.assign(window, { stillTheSamePage: true }))
+
+  await page.getByRole("link", { name: "Show me a dog" }).click()
+
+  await expect(page).toHaveURL(/\/ssr\/$/)
+  await expectLoaded(page.getByRole("img", { name: "Happy dog" }))
+  expect(await page.evaluate(() => "stillTheSamePage" in window)).toBe(true)
+  expect(problems).toEqual([])
+})
+
+test("loads the home page with no console errors or failed requests", async ({ page, problems }) => {
+  await page.goto("/")
+
+  await expect(page.getByRole("link", { name: "Show me a dog" })).toBeVisible()
+  await page.waitForLoadState("networkidle")
+  expect(problems).toEqual([])
+})
+
+test("shows the 404 page for a missing page, with no other errors", async ({ page, problems, mode }) => {
+  // gatsby develop shows its own page listing for a missing URL; the site's 404 page is at /404/.
+  const missing = mode === "serve" ? "/no-such-page/" : "/404/"
+
+  const response = await page.goto(missing)
+
+  await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible()
+  await page.waitForLoadState("networkidle")
+  if (mode === "serve") {
+    expect(response?.status()).toBe(404)
+    // Expected: 404s for the missing page, its page-data, and Gatsby's re-check of the path. Nothing else.
+    const missingPage = /\/no-such-page\/?$|\/page-data\/no-such-page\/page-data\.json$/
+    expect(problems.filter((problem) => !missingPage.test(problem))).toEqual([])
+  } else {
+    expect(problems).toEqual([])
+  }
+})
+
+test("asks the dog API once per visit", async ({ page, api }) => {
+  const before = api.apiRequests()
+
+  await page.goto("/ssr/")
+  await expectLoaded(page.getByRole("img", { name: "Happy dog" }))
+  await page.waitForLoadState("networkidle")
+
+  expect(api.apiRequests() - before).toBe(1)
+})
+
+// Production renders /ssr/'s own message; gatsby develop, which renders in the browser, shows the
+// 500 page. Both ask the person to try refreshing.
+for (const failure of ["http-500", "hang", "not-json", "javascript-url"] satisfies Failure[]) {
+  test(`shows a message and answers 500, with no broken image, when the dog API fails: ${failure}`, async ({
+    page,
+    api,
+    mode,
+  }) => {
+    api.fail(failure)
+
+    const started = Date.now()
+    const response = await page.goto("/ssr/")
+
+    await expect(page.getByRole("status")).toHaveText(/try refreshing/i)
+    await page.waitForLoadState("networkidle")
+    await expect(page.getByRole("img")).toHaveCount(0)
+    if (mode === "serve") {
+      expect(response?.status()).toBe(500)
+      expect(response?.headers()["cache-control"]).toBe("no-store")
+      // Bounded by the site's timeout (plus slack for a busy machine), not by the hanging API.
+      expect(Date.now() - started).toBeLessThan(API_TIMEOUT_MS + 10_000)
+    }
+  })
+}
+
+test("shows a message, not a blank page, after following the link while the dog API fails", async ({
+  page,
+  api,
+}) => {
+  await page.goto("/")
+  await expect(page.getByRole("link", { name: "Show me a dog" })).toBeVisible()
+  api.fail("http-500")
+
+  await page.getByRole("link", { name: "Show me a dog" }).click()
+
+  await expect(page).toHaveURL(/\/ssr\/$/)
+  await expect(page.getByRole("status")).toHaveText(/try refreshing/i)
+  await expect(page.getByRole("img")).toHaveCount(0)
+})

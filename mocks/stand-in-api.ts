@@ -1,0 +1,91 @@
+import { spawn } from "node:child_process"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import { getResponse } from "msw"
+import { failures, handlers, type Failure } from "./handlers"
+
+// A stand-in for dog.ceo on 127.0.0.1: a real HTTP server that answers with the same msw
+// handlers as the unit tests, and serves the dog images too, so the site works offline.
+
+export type StandInApi = {
+  // What DOG_API_URL should be, for example http://127.0.0.1:4321/api
+  apiUrl: string
+  // Makes every API request fail in one way, or (null) answer normally again.
+  fail(failure: Failure | null): void
+  // How many API requests (not images) it has answered.
+  apiRequests(): number
+  close(): Promise<void>
+}
+
+export async function startStandInApi({ port = 0 } = {}): Promise<StandInApi> {
+  let failure: Failure | null = null
+  let apiRequests = 0
+
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", origin)
+    if (url.pathname.startsWith("/api/")) apiRequests += 1
+    const active = failure ? [failures[failure], ...handlers] : handlers
+    const response =
+      (await getResponse(active, new Request(url, { method: req.method }))) ??
+      new Response("Not found", { status: 404 })
+    // HttpResponse.error(): the network fails, so drop the connection without an answer.
+    if (response.type === "error") {
+      req.socket.destroy()
+      return
+    }
+    res.writeHead(response.status, Object.fromEntries(response.headers))
+    res.end(Buffer.from(await response.arrayBuffer()))
+  }
+
+  const server = createServer((req, res) => {
+    answer(req, res).catch((error: unknown) => {
+      res.writeHead(500).end(String(error))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve))
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  return {
+    apiUrl: `${origin}/api`,
+    fail(next) {
+      failure = next
+    },
+    apiRequests: () => apiRequests,
+    close() {
+      // A hanging answer would otherwise keep close() waiting forever.
+      server.closeAllConnections()
+      return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
+    },
+  }
+}
+
+// `tsx mocks/stand-in-api.ts [command …]`: starts the stand-in and, when given a command
+// (`gatsby develop`), runs it with DOG_API_URL pointing here until it exits or Ctrl-C.
+async function main(command: string[]): Promise<void> {
+  const api = await startStandInApi({ port: Number(process.env.STAND_IN_PORT ?? 0) })
+  console.log(`Stand-in dog API: ${api.apiUrl}/breeds/image/random`)
+
+  if (command.length === 0) {
+    process.once("SIGINT", () => void api.close())
+    process.once("SIGTERM", () => void api.close())
+    return
+  }
+  const child = spawn(command[0], command.slice(1), {
+    stdio: "inherit",
+    env: { ...process.env, DOG_API_URL: api.apiUrl },
+  })
+  // Ctrl-C reaches the child too (same process group); wait for it to finish, then stop.
+  process.on("SIGINT", () => {})
+  process.once("SIGTERM", () => child.kill("SIGTERM"))
+  child.once("exit", async (code, signal) => {
+    await api.close()
+    process.exitCode = code ?? (signal ? 1 : 0)
+  })
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(error)
+    process.exit(1)
+  })
+}
