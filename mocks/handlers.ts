@@ -27,9 +27,9 @@ function imageUrl(request: Request, slug: string, n: number): string {
 // Counting, not random, so that two requests in a row never get the same dog.
 let served = 0
 
-function nextImage(request: Request): string {
+function nextImage(request: Request, choices = slugs): string {
   served += 1
-  return imageUrl(request, slugs[served % slugs.length], served)
+  return imageUrl(request, choices[served % choices.length], served)
 }
 
 // A dog drawn as a small SVG, coloured by its number, so that the page shows a real image offline.
@@ -46,10 +46,33 @@ function dogSvg(slug: string, n: number): string {
 </svg>`
 }
 
+// As dog.ceo answers for a breed it does not know.
+function unknownBreed(which: "main" | "sub") {
+  return HttpResponse.json(
+    { status: "error", message: `Breed not found (${which} breed does not exist)`, code: 404 },
+    { status: 404 },
+  )
+}
+
 export const handlers = [
   http.get(`${API}/breeds/image/random`, ({ request }) =>
     HttpResponse.json({ message: nextImage(request), status: "success" }),
   ),
+  http.get(`${API}/breeds/list/all`, () => HttpResponse.json({ message: breeds, status: "success" })),
+  http.get(`${API}/breed/:main/images/random`, ({ request, params }) => {
+    const main = String(params.main)
+    if (!(main in breeds)) return unknownBreed("main")
+    // Like dog.ceo, a main breed's pictures include its sub-breeds'.
+    const choices = slugs.filter((slug) => slug === main || slug.startsWith(`${main}-`))
+    return HttpResponse.json({ message: nextImage(request, choices), status: "success" })
+  }),
+  http.get(`${API}/breed/:main/:sub/images/random`, ({ request, params }) => {
+    const main = String(params.main)
+    const sub = String(params.sub)
+    if (!(main in breeds)) return unknownBreed("main")
+    if (!breeds[main].includes(sub)) return unknownBreed("sub")
+    return HttpResponse.json({ message: nextImage(request, [`${main}-${sub}`]), status: "success" })
+  }),
   http.get("*/images/breeds/:slug/:file", ({ params }) => {
     const slug = String(params.slug)
     const n = Number.parseInt(String(params.file), 10)

@@ -1,3 +1,5 @@
+import { breedSlug, parseBreedSlug, type Breed } from "./breed"
+
 // The one client for the dog API (https://dog.ceo/dog-api/). Every call has a timeout,
 // and every answer is checked before a page can use it: whatever goes wrong becomes a
 // DogApiError whose message says why, for the server log.
@@ -5,7 +7,8 @@
 const DEFAULT_API_URL = "https://dog.ceo/api"
 const DEFAULT_TIMEOUT_MS = 5000
 
-export type RandomDog = { message: string }
+// A dog picture: `message` is its URL, as the dog API calls it.
+export type DogImage = { message: string }
 
 export class DogApiError extends Error {
   // `status` is the upstream HTTP status, when there was one.
@@ -81,10 +84,33 @@ function successMessage(body: unknown, path: string): unknown {
   return body.message
 }
 
-export async function fetchRandomDog(): Promise<RandomDog> {
-  const path = "/breeds/image/random"
+async function fetchDogImage(path: string): Promise<DogImage> {
   const message = successMessage(await getJson(path), path)
   if (!isHttpUrl(message))
     throw new DogApiError(`GET ${path} answered with a message that is not an http(s) URL`)
   return { message }
+}
+
+export function fetchRandomDog(): Promise<DogImage> {
+  return fetchDogImage("/breeds/image/random")
+}
+
+// A breed the API does not know answers HTTP 404: a DogApiError with status 404.
+export function fetchBreedDog({ main, sub }: Breed): Promise<DogImage> {
+  return fetchDogImage(sub ? `/breed/${main}/${sub}/images/random` : `/breed/${main}/images/random`)
+}
+
+// Every breed and sub-breed, sorted by slug. Names that would not make a valid slug are left out,
+// since no page could be linked to them.
+export async function fetchBreeds(): Promise<Breed[]> {
+  const path = "/breeds/list/all"
+  const message = successMessage(await getJson(path), path)
+  if (!isRecord(message) || !Object.values(message).every((subs) => Array.isArray(subs))) {
+    throw new DogApiError(`GET ${path} answered with a message that is not a list of breeds`)
+  }
+  return Object.entries(message as Record<string, unknown[]>)
+    .flatMap(([main, subs]) => (subs.length ? subs.map((sub) => `${main}-${sub}`) : [main]))
+    .map(parseBreedSlug)
+    .filter((breed): breed is Breed => breed !== null)
+    .sort((a, b) => breedSlug(a).localeCompare(breedSlug(b)))
 }

@@ -1,0 +1,26 @@
+// Breed slugs that must be rejected (400) before they reach the dog API or a page: the unit tests
+// check the parser with them, and the browser tests send each one to gatsby serve.
+export const hostileSlugs: [description: string, slug: string][] = [
+  ["uppercase", "Husky"],
+  ["a space", "hus ky"],
+  ["an empty slug", ""],
+  ["a leading hyphen", "-husky"],
+  ["a trailing hyphen", "husky-"],
+  ["two hyphens", "hound-afghan-extra"],
+  ["a digit", "husky2"],
+  ["an underscore", "hound_afghan"],
+  ["a dot", "husky.json"],
+  ["dots", ".."],
+  ["a slash", "hound/afghan"],
+  ["an encoded slash", "hound%2Fafghan"],
+  ["a path traversal", "../../etc/passwd"],
+  ["a script tag", "<script>alert(1)</script>"],
+  ["a NUL byte", "husky\u0000"],
+  ["a newline", "husky\n"],
+  ["an accented letter", "hüsky"],
+  ["a fullwidth letter", "ｈusky"],
+  ["a Cyrillic look-alike", "husky\u0430"],
+  ["a zero-width space", "hus\u200bky"],
+  ["41 letters", "a".repeat(41)],
+  ["3,000 letters", "a".repeat(3000)],
+]
