@@ -12,6 +12,12 @@ test("links to the dog page", () => {
   expect(screen.getByRole("link", { name: "Show me a dog" })).toHaveAttribute("href", "/ssr/")
 })
 
+test("links to the breed list", () => {
+  render(<IndexPage {...({} as PageProps)} />)
+
+  expect(screen.getByRole("link", { name: "Browse the breeds" })).toHaveAttribute("href", "/breeds/")
+})
+
 test("titles the page with the site's name", () => {
   render(<Head {...({ location: { pathname: "/" } } as HeadProps)} />)
 

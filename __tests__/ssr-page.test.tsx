@@ -22,6 +22,21 @@ test("shows the heading and a dog", () => {
   expect(screen.getByRole("img", { name: "Happy dog" })).toHaveAttribute("src", DOG)
 })
 
+test("links to the dog's breed", () => {
+  renderPage({ message: DOG })
+
+  expect(screen.getByRole("link", { name: "Afghan hound" })).toHaveAttribute("href", "/breeds/hound-afghan/")
+})
+
+test("links to another dog at an address of its own", () => {
+  renderPage({ message: DOG })
+
+  expect(screen.getByRole("link", { name: "Another dog" })).toHaveAttribute(
+    "href",
+    "/ssr/?after=n02088094_1003.jpg",
+  )
+})
+
 test("reserves the image's space so the page does not jump when it loads", () => {
   renderPage({ message: DOG })
 

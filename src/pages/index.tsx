@@ -10,10 +10,15 @@ const IndexPage = (_props: PageProps) => (
       exports <code>getServerData</code>, so Gatsby renders it on the server at every request with a fresh
       random dog from the <a href="https://dog.ceo/dog-api/">dog.ceo API</a>.
     </p>
-    <p>
+    <p className="actions">
       <Link to="/ssr/" className="button">
         Show me a dog
       </Link>
+      <Link to="/breeds/">Browse the breeds</Link>
+    </p>
+    <p>
+      The breed pages go further than the guide: a route parameter, a cacheable SSR answer, and the status
+      codes 400, 404 and 500.
     </p>
   </main>
 )

@@ -1,23 +1,41 @@
 import * as React from "react"
-import type { GetServerDataReturn, HeadFC, PageProps } from "gatsby"
+import { Link, type GetServerDataReturn, type HeadFC, type PageProps } from "gatsby"
+import { breedFromImageUrl, breedName, breedSlug } from "../breed"
+import { AnotherDogLink } from "../components/another-dog-link"
 import { Seo } from "../components/seo"
 import { fetchRandomDog } from "../dog-api"
+import { errorResponse } from "../error-response"
 
 // Empty when the dog API failed: the page must cope with no dog.
 type ServerData = { message?: string }
 
-const SSRPage = ({ serverData }: PageProps<object, object, unknown, ServerData>) => (
-  <main>
-    <h1>SSR Page with Dogs</h1>
-    {serverData.message ? (
-      // Correction: width and height (with aspect-ratio in CSS) keep the layout still while it loads.
-      <img className="dog" alt="Happy dog" src={serverData.message} width={640} height={480} />
-    ) : (
-      // Correction: a message instead of an <img> with no src when there is no dog.
-      <p role="status">No dog right now — try refreshing.</p>
-    )}
-  </main>
-)
+const SSRPage = ({ serverData }: PageProps<object, object, unknown, ServerData>) => {
+  // dog.ceo's image URLs name the breed, so the page can link to it without asking the API again.
+  const breed = serverData.message ? breedFromImageUrl(serverData.message) : null
+
+  return (
+    <main>
+      <h1>SSR Page with Dogs</h1>
+      {serverData.message ? (
+        <>
+          {/* Correction: width and height (and aspect-ratio in CSS) keep the layout still while it loads. */}
+          <img className="dog" alt="Happy dog" src={serverData.message} width={640} height={480} />
+          <p className="actions">
+            <AnotherDogLink page="/ssr/" current={serverData.message} />
+            {breed && (
+              <span>
+                Breed: <Link to={`/breeds/${breedSlug(breed)}/`}>{breedName(breed)}</Link>
+              </span>
+            )}
+          </p>
+        </>
+      ) : (
+        // Correction: a message instead of an <img> with no src when there is no dog.
+        <p role="status">No dog right now — try refreshing.</p>
+      )}
+    </main>
+  )
+}
 
 export default SSRPage
 
@@ -38,11 +56,9 @@ export async function getServerData(): GetServerDataReturn<ServerData> {
     // Correction: say on the server why there is no dog.
     console.error(`[/ssr/] no dog: ${error instanceof Error ? error.message : String(error)}`)
     // Correction: `status` at the top level; the guide's `headers: { status: 500 }` answers HTTP 200.
-    // no-store keeps the failure out of every cache. (gatsby develop shows a blank page, not this
-    // page's message, when page-data answers 500, so there it answers 200.)
+    // errorResponse also keeps the failure out of every cache.
     return {
-      status: process.env.NODE_ENV === "development" ? 200 : 500,
-      headers: { "Cache-Control": "no-store" },
+      ...errorResponse(500),
       props: {},
     }
   }
