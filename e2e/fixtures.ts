@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import { createServer } from "node:net"
 import path from "node:path"
-import { test as base } from "@playwright/test"
+import { expect, test as base, type Locator } from "@playwright/test"
 import { startStandInApi, type StandInApi } from "../mocks/stand-in-api"
 
 export type SiteOptions = { mode: "develop" | "serve" }
@@ -130,4 +130,11 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   },
 })
 
-export { expect } from "@playwright/test"
+// An image that has loaded has a width; a broken one has none.
+export async function expectLoaded(img: Locator): Promise<void> {
+  await expect
+    .poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth))
+    .toBeGreaterThan(0)
+}
+
+export { expect }

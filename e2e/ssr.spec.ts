@@ -1,13 +1,5 @@
-import type { Locator } from "@playwright/test"
 import type { Failure } from "../mocks/handlers"
-import { API_TIMEOUT_MS, expect, test } from "./fixtures"
-
-// An image that has loaded has a width; a broken one has none.
-async function expectLoaded(img: Locator): Promise<void> {
-  await expect
-    .poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth))
-    .toBeGreaterThan(0)
-}
+import { API_TIMEOUT_MS, expect, expectLoaded, test } from "./fixtures"
 
 test("shows a dog that has loaded, under the heading", async ({ page, problems }, testInfo) => {
   await page.goto("/ssr/")
@@ -46,6 +38,32 @@ test("shows a dog after following the home page's link, without a full page load
   await expectLoaded(page.getByRole("img", { name: "Happy dog" }))
   expect(await page.evaluate(() => "stillTheSamePage" in window)).toBe(true)
   expect(problems).toEqual([])
+})
+
+test("shows another dog without a full page load", async ({ page, problems }) => {
+  await page.goto("/ssr/")
+  const dog = page.getByRole("img", { name: "Happy dog" })
+  await expectLoaded(dog)
+  const first = await dog.getAttribute("src")
+  await page.evaluate(() => Object.assign(window, { stillTheSamePage: true }))
+
+  await page.getByRole("link", { name: "Another dog" }).click()
+
+  await expect(dog).not.toHaveAttribute("src", first!)
+  await expectLoaded(dog)
+  expect(await page.evaluate(() => "stillTheSamePage" in window)).toBe(true)
+  expect(problems).toEqual([])
+})
+
+test("links to the dog's breed page", async ({ page }) => {
+  await page.goto("/ssr/")
+  const breedLink = page.locator("a[href^='/breeds/']")
+  const breed = (await breedLink.textContent())!
+
+  await breedLink.click()
+
+  await expect(page.getByRole("heading", { level: 1, name: breed })).toBeVisible()
+  await expectLoaded(page.getByRole("img", { name: `A random ${breed.toLowerCase()}` }))
 })
 
 test("loads the home page with no console errors or failed requests", async ({ page, problems }) => {

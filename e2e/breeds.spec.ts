@@ -1,0 +1,104 @@
+import { request } from "node:http"
+import { hostileSlugs } from "../mocks/hostile-slugs"
+import { expect, expectLoaded, test } from "./fixtures"
+
+test("shows a breed chosen from the list, then another dog of it without a full page load", async ({
+  page,
+  problems,
+}) => {
+  await page.goto("/breeds/")
+  await page.getByRole("link", { name: "Afghan hound" }).click()
+
+  await expect(page).toHaveURL(/\/breeds\/hound-afghan\/$/)
+  await expect(page.getByRole("heading", { level: 1, name: "Afghan hound" })).toBeVisible()
+  const dog = page.getByRole("img", { name: "A random afghan hound" })
+  await expectLoaded(dog)
+  const first = await dog.getAttribute("src")
+  await page.evaluate(() => Object.assign(window, { stillTheSamePage: true }))
+
+  await page.getByRole("link", { name: "Another dog" }).click()
+
+  await expect(dog).not.toHaveAttribute("src", first!)
+  await expectLoaded(dog)
+  expect(await page.evaluate(() => "stillTheSamePage" in window)).toBe(true)
+  expect(problems).toEqual([])
+})
+
+test("lets browsers and CDNs cache the breed list", async ({ page, mode }) => {
+  const response = await page.goto("/breeds/")
+
+  await expect(page.getByRole("link", { name: "Husky" })).toBeVisible()
+  // gatsby develop sets its own headers on the page; the production server sends getServerData's.
+  if (mode === "serve") {
+    expect(response?.headers()["cache-control"]).toBe(
+      "public, max-age=3600, s-maxage=86400, stale-while-revalidate=604800",
+    )
+  }
+})
+
+test("answers 404 and says so for a breed the dog API does not know", async ({ page, mode }) => {
+  const response = await page.goto("/breeds/unicorn/")
+
+  await expect(page.getByRole("status")).toHaveText("No such breed.")
+  await expect(page.getByRole("link", { name: "See every breed" })).toHaveAttribute("href", "/breeds/")
+  if (mode === "serve") expect(response?.status()).toBe(404)
+})
+
+test("answers 400 and says so for an address that is not a breed", async ({ page, mode }) => {
+  const response = await page.goto("/breeds/Husky/")
+
+  await expect(page.getByRole("status")).toHaveText(/That is not a breed name/)
+  await expect(page.getByRole("img")).toHaveCount(0)
+  if (mode === "serve") expect(response?.status()).toBe(400)
+})
+
+// Sent byte for byte (a browser would tidy some of these addresses up first).
+function get(site: string, path: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(`${site}${path}`, (res) => {
+      let body = ""
+      res.setEncoding("utf8")
+      res.on("data", (chunk) => (body += chunk))
+      res.on("end", () => resolve({ status: res.statusCode!, type: res.headers["content-type"] ?? "", body }))
+    })
+      .on("error", reject)
+      .end()
+  })
+}
+
+// "/breeds//" is left out: servers read it as "/breeds/", the breed list, which does ask the API.
+const hostileAddresses = hostileSlugs
+  .filter(([, slug]) => slug !== "")
+  .flatMap(([description, slug]) => {
+    // Dots encoded too, or "/breeds/../" would be the home page rather than a slug of "..".
+    const encoded = encodeURIComponent(slug).replaceAll(".", "%2E")
+    // gatsby serve's static file server decodes "%2E%2E" to ".." before any page or the API sees it:
+    // "/breeds/%2E%2E/" is then the home page, and its page-data a missing file. Every other address
+    // must be refused.
+    const production = slug === ".." ? [200, 404] : [400, 404]
+    // The page itself, and its page-data, which is what a client-side navigation asks for.
+    return [`/breeds/${encoded}/`, `/page-data/breeds/${encoded}/page-data.json`].map((path) => ({
+      description,
+      path,
+      production,
+    }))
+  })
+
+test("answers every hostile breed address without asking the dog API", async ({ site, api, mode }) => {
+  const reachedTheApi: string[] = []
+  const statuses: string[] = []
+
+  for (const { description, path, production } of hostileAddresses) {
+    const before = api.apiRequests()
+    const { status, type, body } = await get(site, path)
+    if (api.apiRequests() !== before) reachedTheApi.push(path)
+    statuses.push(`${status} ${description}: ${path.slice(0, 70)}`)
+    // Nothing from the address may come back as markup (JSON carries it as data, which is harmless).
+    if (type.includes("html")) expect(body, `${description}: ${path}`).not.toContain("<script>alert")
+    // gatsby develop answers 200 for every page (see src/error-response.ts); production must not.
+    if (mode === "serve") expect(production, `${description}: ${path}`).toContain(status)
+  }
+
+  expect(reachedTheApi).toEqual([])
+  test.info().annotations.push({ type: "statuses", description: statuses.join("\n") })
+})
