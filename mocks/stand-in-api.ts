@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
+import { setTimeout as sleep } from "node:timers/promises"
 import { getResponse } from "msw"
 import { failures, handlers, type Failure } from "./handlers"
 
@@ -14,16 +15,23 @@ export type StandInApi = {
   fail(failure: Failure | null): void
   // How many API requests (not images) it has answered.
   apiRequests(): number
+  // How many TCP connections clients have opened to it: with keep-alive, far fewer than requests.
+  connections(): number
   close(): Promise<void>
 }
 
-export async function startStandInApi({ port = 0 } = {}): Promise<StandInApi> {
+// latencyMs delays every API answer, as a distant API would (the benchmark uses 50 ms).
+export async function startStandInApi({ port = 0, latencyMs = 0 } = {}): Promise<StandInApi> {
   let failure: Failure | null = null
   let apiRequests = 0
+  let connections = 0
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", origin)
-    if (url.pathname.startsWith("/api/")) apiRequests += 1
+    if (url.pathname.startsWith("/api/")) {
+      apiRequests += 1
+      if (latencyMs > 0) await sleep(latencyMs)
+    }
     const active = failure ? [failures[failure], ...handlers] : handlers
     const response =
       (await getResponse(active, new Request(url, { method: req.method }))) ??
@@ -42,6 +50,7 @@ export async function startStandInApi({ port = 0 } = {}): Promise<StandInApi> {
       res.writeHead(500).end(String(error))
     })
   })
+  server.on("connection", () => (connections += 1))
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve))
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
@@ -51,6 +60,7 @@ export async function startStandInApi({ port = 0 } = {}): Promise<StandInApi> {
       failure = next
     },
     apiRequests: () => apiRequests,
+    connections: () => connections,
     close() {
       // A hanging answer would otherwise keep close() waiting forever.
       server.closeAllConnections()

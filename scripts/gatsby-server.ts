@@ -1,0 +1,102 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import { existsSync, readdirSync, statSync } from "node:fs"
+import { createServer } from "node:net"
+import path from "node:path"
+
+// Starting and stopping Gatsby for the browser tests, the benchmark and Lighthouse.
+
+const root = path.resolve(__dirname, "..")
+const env = { ...process.env, GATSBY_TELEMETRY_DISABLED: "1" }
+
+// `npm run build`, as a person runs it.
+export function buildSite(): void {
+  const build = spawnSync("npm", ["run", "build"], { cwd: root, env, encoding: "utf8" })
+  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`)
+}
+
+function newestFile(dir: string): number {
+  return Math.max(
+    ...readdirSync(dir, { withFileTypes: true }).map((entry) => {
+      const full = path.join(dir, entry.name)
+      return entry.isDirectory() ? newestFile(full) : statSync(full).mtimeMs
+    }),
+  )
+}
+
+// For the scripts: gatsby develop deletes the production engines, and a change to src/ makes a build stale.
+export function buildIfNeeded(): void {
+  const engine = path.join(root, ".cache/page-ssr/index.js")
+  const html = path.join(root, "public/index.html")
+  if (existsSync(engine) && existsSync(html) && statSync(html).mtimeMs > newestFile(path.join(root, "src")))
+    return
+  console.log("Building (npm run build)…")
+  buildSite()
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+export type GatsbyServer = { url: string; pid: number; stop(): Promise<void> }
+
+// `gatsby develop` or `gatsby serve` (after buildSite) on a free port of 127.0.0.1, once it answers.
+// nodeOptions reach only the server's own process, for example --cpu-prof.
+export async function startGatsby(
+  command: "develop" | "serve",
+  extraEnv: NodeJS.ProcessEnv = {},
+  nodeOptions: string[] = [],
+): Promise<GatsbyServer> {
+  const port = await freePort()
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      ...nodeOptions,
+      path.join(root, "node_modules/gatsby/cli.js"),
+      command,
+      "-H",
+      "127.0.0.1",
+      "-p",
+      String(port),
+    ],
+    // Its own process group, so that stopping it also stops the workers gatsby starts.
+    { cwd: root, env: { ...env, ...extraEnv }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  )
+  let output = ""
+  child.stdout?.on("data", (chunk) => (output += chunk))
+  child.stderr?.on("data", (chunk) => (output += chunk))
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve))
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    process.kill(-child.pid!, "SIGTERM")
+    const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 10_000)
+    await exited
+    clearTimeout(timer)
+  }
+
+  const url = `http://127.0.0.1:${port}`
+  let exitCode: number | null | undefined
+  void exited.then((code) => (exitCode = code))
+  try {
+    for (;;) {
+      if (exitCode !== undefined)
+        throw new Error(`gatsby ${command} exited (${exitCode}) before answering:\n${output}`)
+      if (
+        await fetch(`${url}/`).then(
+          (res) => res.ok,
+          () => false,
+        )
+      )
+        break
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { url, pid: child.pid!, stop }
+}
