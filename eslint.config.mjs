@@ -6,7 +6,7 @@ import globals from "globals"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: [".cache/", "public/", "node_modules/", "test-results/", "playwright-report/"] },
+  { ignores: [".cache/", "public/", ".netlify/", "node_modules/", "test-results/", "playwright-report/"] },
   js.configs.recommended,
   tseslint.configs.recommended,
   reactHooks.configs.flat.recommended,

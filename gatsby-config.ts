@@ -1,4 +1,5 @@
 import type { GatsbyConfig } from "gatsby"
+import netlifyAdapter from "gatsby-adapter-netlify"
 import { siteMetadata } from "./src/site-metadata"
 
 const config: GatsbyConfig = {
@@ -6,6 +7,9 @@ const config: GatsbyConfig = {
   // Generates TypeScript types for GraphQL queries; this site has none, so it stays off.
   graphqlTypegen: false,
   plugins: [],
+  // On Netlify, the SSR pages run as a serverless function. The adapter only adds its output to the
+  // build (in .netlify/), so gatsby build and gatsby serve work as before.
+  adapter: netlifyAdapter({ excludeDatastoreFromEngineFunction: true }),
 }
 
 export default config

@@ -45,7 +45,12 @@ export default defineConfig<SiteOptions>({
   // then deploys: a build on top of develop's files breaks client-side navigation to /ssr/, which is
   // why `npm run build` cleans first.
   projects: [
-    { name: "develop", use: { mode: "develop" } },
+    // Byte budgets and the Netlify function are about the production build.
+    {
+      name: "develop",
+      use: { mode: "develop" },
+      testIgnore: ["budgets.spec.ts", "netlify-function.spec.ts"],
+    },
     { name: "serve", use: { mode: "serve" } },
   ],
 })

@@ -1,0 +1,59 @@
+import path from "node:path"
+import { expect, test } from "./fixtures"
+
+// The serverless function that gatsby-adapter-netlify builds for the SSR pages (only the serve project
+// runs this file: it needs `npm run build`, which the `site` fixture runs).
+
+type NetlifyResponse = { statusCode: number; multiValueHeaders: Record<string, string[]>; body: string }
+type Handler = (event: object, context: object) => Promise<NetlifyResponse>
+
+const functionPath = path.resolve(__dirname, "../.netlify/functions-internal/ssr-engine/ssr-engine.js")
+
+// A request as Netlify hands it to the function.
+async function invoke(
+  apiUrl: string,
+  pathname: string,
+): Promise<{ status: number; cacheControl: string; html: string }> {
+  const previous = process.env.DOG_API_URL
+  process.env.DOG_API_URL = apiUrl
+  try {
+    const { handler } = (await import(functionPath)) as { handler: Handler }
+    const response = await handler(
+      {
+        path: pathname,
+        rawUrl: `https://example.netlify.app${pathname}`,
+        httpMethod: "GET",
+        multiValueHeaders: { accept: ["text/html"] },
+        queryStringParameters: {},
+      },
+      {},
+    )
+    return {
+      status: response.statusCode,
+      cacheControl: response.multiValueHeaders["cache-control"]?.join(", ") ?? "",
+      html: Buffer.from(response.body ?? "", "base64").toString("utf8"),
+    }
+  } finally {
+    process.env.DOG_API_URL = previous
+  }
+}
+
+test("the Netlify function answers /ssr/ with a dog", async ({ site, api }) => {
+  expect(site).toBeTruthy()
+
+  const { status, html } = await invoke(api.apiUrl, "/ssr/")
+
+  expect(status).toBe(200)
+  expect(html).toMatch(/<img class="dog" alt="Happy dog" src="http:\/\/127\.0\.0\.1:\d+\/images\/breeds\//)
+})
+
+test("the Netlify function answers 500 with no-store when the dog API fails", async ({ site, api }) => {
+  expect(site).toBeTruthy()
+  api.fail("http-500")
+
+  const { status, cacheControl, html } = await invoke(api.apiUrl, "/ssr/")
+
+  expect(status).toBe(500)
+  expect(cacheControl).toBe("no-store")
+  expect(html).toContain("No dog right now — try refreshing.")
+})
