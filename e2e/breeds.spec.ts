@@ -1,6 +1,6 @@
 import { request } from "node:http"
 import { hostileSlugs } from "../mocks/hostile-slugs"
-import { expect, expectLoaded, test } from "./fixtures"
+import { expect, expectAnotherDog, test } from "./fixtures"
 
 test("shows a breed chosen from the list, then another dog of it without a full page load", async ({
   page,
@@ -11,16 +11,7 @@ test("shows a breed chosen from the list, then another dog of it without a full 
 
   await expect(page).toHaveURL(/\/breeds\/hound-afghan\/$/)
   await expect(page.getByRole("heading", { level: 1, name: "Afghan hound" })).toBeVisible()
-  const dog = page.getByRole("img", { name: "A random afghan hound" })
-  await expectLoaded(dog)
-  const first = await dog.getAttribute("src")
-  await page.evaluate(() => Object.assign(window, { stillTheSamePage: true }))
-
-  await page.getByRole("link", { name: "Another dog" }).click()
-
-  await expect(dog).not.toHaveAttribute("src", first!)
-  await expectLoaded(dog)
-  expect(await page.evaluate(() => "stillTheSamePage" in window)).toBe(true)
+  await expectAnotherDog(page, page.getByRole("img", { name: "A random afghan hound" }))
   expect(problems).toEqual([])
 })
 

@@ -1,4 +1,4 @@
-import { expect, test as base, type Locator } from "@playwright/test"
+import { expect, test as base, type Locator, type Page } from "@playwright/test"
 import { startStandInApi, type StandInApi } from "../mocks/stand-in-api"
 import { buildSite, startGatsby } from "../scripts/gatsby-server"
 
@@ -73,6 +73,28 @@ export async function expectLoaded(img: Locator): Promise<void> {
   await expect
     .poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth))
     .toBeGreaterThan(0)
+}
+
+// A full page load wipes this mark; Gatsby's client-side navigation keeps it.
+export async function markThePage(page: Page): Promise<void> {
+  await page.evaluate(() => Object.assign(window, { stillTheSamePage: true }))
+}
+
+export async function expectTheSamePage(page: Page): Promise<void> {
+  expect(await page.evaluate(() => "stillTheSamePage" in window)).toBe(true)
+}
+
+// Clicks "Another dog" and expects a different dog that loads, without a full page load.
+export async function expectAnotherDog(page: Page, dog: Locator): Promise<void> {
+  await expectLoaded(dog)
+  const first = await dog.getAttribute("src")
+  await markThePage(page)
+
+  await page.getByRole("link", { name: "Another dog" }).click()
+
+  await expect(dog).not.toHaveAttribute("src", first!)
+  await expectLoaded(dog)
+  await expectTheSamePage(page)
 }
 
 export { expect }

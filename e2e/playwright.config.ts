@@ -1,20 +1,15 @@
 import { existsSync } from "node:fs"
 import { chromium, defineConfig } from "@playwright/test"
+import { CHROMIUM_FLAGS, INSTALL_CHROMIUM, systemChromium } from "../scripts/chromium"
 import type { SiteOptions } from "./fixtures"
 
 // CHROMIUM_PATH, else Debian's Chromium, else a browser that `npx playwright install` put there.
 // This config never downloads one.
 function chromiumPath(): string | undefined {
-  const chosen = process.env.CHROMIUM_PATH
-  if (chosen) {
-    if (!existsSync(chosen)) throw new Error(`CHROMIUM_PATH is ${chosen}, which does not exist.`)
-    return chosen
-  }
-  if (existsSync("/usr/bin/chromium")) return "/usr/bin/chromium"
-  if (existsSync(chromium.executablePath())) return undefined
+  const system = systemChromium()
+  if (system || existsSync(chromium.executablePath())) return system
   throw new Error(
-    "The browser tests need Chromium. Install Debian's (`apt-get install chromium`), " +
-      "set CHROMIUM_PATH to a Chromium or Chrome binary, or run `npx playwright install chromium`.",
+    `The browser tests need Chromium. ${INSTALL_CHROMIUM} Or run \`npx playwright install chromium\`.`,
   )
 }
 
@@ -28,15 +23,7 @@ export default defineConfig<SiteOptions>({
   use: {
     launchOptions: {
       executablePath: chromiumPath(),
-      // Chromium's own background traffic would fail, and be retried, on a closed network.
-      args: [
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      args: CHROMIUM_FLAGS,
     },
     trace: "retain-on-failure",
     screenshot: "only-on-failure",

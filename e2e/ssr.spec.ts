@@ -1,5 +1,13 @@
 import type { Failure } from "../mocks/handlers"
-import { API_TIMEOUT_MS, expect, expectLoaded, test } from "./fixtures"
+import {
+  API_TIMEOUT_MS,
+  expect,
+  expectAnotherDog,
+  expectLoaded,
+  expectTheSamePage,
+  markThePage,
+  test,
+} from "./fixtures"
 
 test("shows a dog that has loaded, under the heading", async ({ page, problems }, testInfo) => {
   await page.goto("/ssr/")
@@ -29,29 +37,19 @@ test("shows a dog after following the home page's link, without a full page load
 }) => {
   await page.goto("/")
   await expect(page.getByRole("heading", { level: 1 })).toBeVisible()
-  // A full page load would wipe this; Gatsby's client-side navigation keeps it.
-  await page.evaluate(() => Object.assign(window, { stillTheSamePage: true }))
+  await markThePage(page)
 
   await page.getByRole("link", { name: "Show me a dog" }).click()
 
   await expect(page).toHaveURL(/\/ssr\/$/)
   await expectLoaded(page.getByRole("img", { name: "Happy dog" }))
-  expect(await page.evaluate(() => "stillTheSamePage" in window)).toBe(true)
+  await expectTheSamePage(page)
   expect(problems).toEqual([])
 })
 
 test("shows another dog without a full page load", async ({ page, problems }) => {
   await page.goto("/ssr/")
-  const dog = page.getByRole("img", { name: "Happy dog" })
-  await expectLoaded(dog)
-  const first = await dog.getAttribute("src")
-  await page.evaluate(() => Object.assign(window, { stillTheSamePage: true }))
-
-  await page.getByRole("link", { name: "Another dog" }).click()
-
-  await expect(dog).not.toHaveAttribute("src", first!)
-  await expectLoaded(dog)
-  expect(await page.evaluate(() => "stillTheSamePage" in window)).toBe(true)
+  await expectAnotherDog(page, page.getByRole("img", { name: "Happy dog" }))
   expect(problems).toEqual([])
 })
 

@@ -1,8 +1,8 @@
-import { existsSync } from "node:fs"
 import * as chromeLauncher from "chrome-launcher"
 import lighthouse from "lighthouse"
 import { startStandInApi } from "../mocks/stand-in-api"
 import { writeBenchmarksSection } from "./benchmarks-doc"
+import { CHROMIUM_FLAGS, INSTALL_CHROMIUM, systemChromium } from "./chromium"
 import { buildIfNeeded, startGatsby } from "./gatsby-server"
 
 // `npm run lighthouse`: Lighthouse's scores for / and /ssr/ on `gatsby serve`, with the stand-in API
@@ -11,28 +11,15 @@ import { buildIfNeeded, startGatsby } from "./gatsby-server"
 const PAGES = ["/", "/ssr/"]
 const CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 
-const chromePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
-if (!existsSync(chromePath)) {
-  throw new Error(
-    `Lighthouse needs Chromium at ${chromePath}: apt-get install chromium, or set CHROMIUM_PATH.`,
-  )
-}
+const chromePath = systemChromium()
+if (!chromePath) throw new Error(`Lighthouse needs Chromium. ${INSTALL_CHROMIUM}`)
 
 buildIfNeeded()
 const api = await startStandInApi()
 const site = await startGatsby("serve", { DOG_API_URL: api.apiUrl })
 const chrome = await chromeLauncher.launch({
   chromePath,
-  chromeFlags: [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
+  chromeFlags: ["--headless=new", "--no-sandbox", ...CHROMIUM_FLAGS],
 })
 
 const rows: string[] = []
