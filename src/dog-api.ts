@@ -27,7 +27,7 @@ function env(name: string): string | undefined {
   return globalThis.process?.env[name] || undefined
 }
 
-export function dogApiUrl(): string {
+function dogApiUrl(): string {
   return (env("DOG_API_URL") ?? DEFAULT_API_URL).replace(/\/+$/, "")
 }
 
@@ -46,7 +46,11 @@ async function getJson(path: string): Promise<unknown> {
     // Node's own fetch: in the SSR engine Gatsby's bundler swaps a bare `fetch` for node-fetch 2,
     // which would make the site run another fetch than the tests do.
     const res = await globalThis.fetch(url, { signal })
-    if (!res.ok) throw new DogApiError(`GET ${url} answered HTTP ${res.status}`, res.status)
+    if (!res.ok) {
+      // Frees the connection for the next request, without waiting for a body nobody reads.
+      res.body?.cancel().catch(() => {})
+      throw new DogApiError(`GET ${url} answered HTTP ${res.status}`, res.status)
+    }
     text = await res.text()
   } catch (error) {
     if (error instanceof DogApiError) throw error
