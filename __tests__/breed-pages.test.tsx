@@ -2,9 +2,9 @@
  * @jest-environment jest-fixed-jsdom
  */
 import * as React from "react"
-import type { PageProps } from "gatsby"
+import type { HeadProps, PageProps } from "gatsby"
 import { render, screen } from "@testing-library/react"
-import BreedPage from "../src/pages/breeds/[breed]"
+import BreedPage, { Head } from "../src/pages/breeds/[breed]"
 import BreedsPage from "../src/pages/breeds/index"
 
 const AFGHAN = "https://images.dog.ceo/breeds/hound-afghan/n02088094_1003.jpg"
@@ -62,4 +62,14 @@ test("says so when there is no breed list", () => {
 
   expect(screen.getByRole("status")).toHaveTextContent("No breeds right now — try refreshing.")
   expect(screen.queryByRole("list")).not.toBeInTheDocument()
+})
+
+test.each([
+  [{ breed: HOUND_AFGHAN, message: AFGHAN }, "Afghan hound | Gatsby SSR Dogs"],
+  [{ failure: 404 }, "No such breed | Gatsby SSR Dogs"],
+  [{ failure: 500 }, "Dog breeds | Gatsby SSR Dogs"],
+])("titles the breed page after what it shows", (serverData, title) => {
+  render(<Head {...({ serverData } as unknown as HeadProps<object, object, never>)} />)
+
+  expect(document.title).toBe(title)
 })

@@ -25,11 +25,16 @@ const failures = {
   500: "No dog right now — try refreshing.",
 }
 
+function title(serverData: ServerData): string {
+  if ("breed" in serverData) return breedName(serverData.breed)
+  return serverData.failure === 500 ? "Dog breeds" : "No such breed"
+}
+
 const BreedPage = ({ serverData }: Props) => {
   if ("failure" in serverData) {
     return (
       <main>
-        <h1>{serverData.failure === 500 ? "Dog breeds" : "No such breed"}</h1>
+        <h1>{title(serverData)}</h1>
         <p role="status">{failures[serverData.failure]}</p>
         <p>
           <Link to="/breeds/">See every breed</Link>
@@ -38,7 +43,7 @@ const BreedPage = ({ serverData }: Props) => {
     )
   }
 
-  const name = breedName(serverData.breed)
+  const name = title(serverData)
   return (
     <main>
       <h1>{name}</h1>
@@ -60,7 +65,7 @@ const BreedPage = ({ serverData }: Props) => {
 export default BreedPage
 
 export const Head = ({ serverData }: HeadProps<object, object, ServerData>) => (
-  <Seo title={"breed" in serverData ? breedName(serverData.breed) : "Dog breeds"} />
+  <Seo title={title(serverData)} />
 )
 
 export async function getServerData({ params }: GetServerDataProps): GetServerDataReturn<ServerData> {
