@@ -55,7 +55,7 @@ export async function getServerData(): GetServerDataReturn<ServerData> {
   } catch (error) {
     // Correction: say on the server why there is no dog.
     console.error(`[/ssr/] no dog: ${error instanceof Error ? error.message : String(error)}`)
-    // Correction: `status` at the top level; the guide's `headers: { status: 500 }` answers HTTP 200.
+    // Correction: `status` at the top level; the guide puts it in `headers.status`, which answers HTTP 200.
     // errorResponse also keeps the failure out of every cache.
     return {
       ...errorResponse(500),
