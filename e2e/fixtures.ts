@@ -7,7 +7,7 @@ export type SiteOptions = { mode: "develop" | "serve" }
 // Short, so that the hanging-API test ends quickly; the site's default is 5 s.
 export const API_TIMEOUT_MS = 1000
 
-type WorkerFixtures = SiteOptions & { api: StandInApi; site: string }
+type WorkerFixtures = SiteOptions & { api: StandInApi; build: void; site: string }
 type TestFixtures = { problems: string[] }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
@@ -24,11 +24,20 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: "worker" },
   ],
 
-  // The site, in the project's mode, asking the stand-in API for its dogs.
-  site: [
-    async ({ mode, api }, use) => {
-      // Built without DOG_API_URL and served with it: proves the engine reads it per request.
+  // `npm run build`, once per worker, in the serve project; gatsby develop needs none.
+  build: [
+    async ({ mode }, use) => {
       if (mode === "serve") buildSite()
+      await use()
+    },
+    { scope: "worker", timeout: 300_000 },
+  ],
+
+  // The site, in the project's mode, asking the stand-in API for its dogs. Built without DOG_API_URL
+  // and served with it: proves the engine reads it per request.
+  site: [
+    async ({ mode, api, build }, use) => {
+      void build // requested for its effect: the production build exists
       const gatsby = await startGatsby(mode, {
         DOG_API_URL: api.apiUrl,
         DOG_API_TIMEOUT_MS: String(API_TIMEOUT_MS),
