@@ -4,16 +4,20 @@
 import * as React from "react"
 import type { HeadProps, PageProps } from "gatsby"
 import { render, screen } from "@testing-library/react"
-import BreedPage, { Head } from "../src/pages/breeds/[breed]"
-import BreedsPage from "../src/pages/breeds/index"
+import BreedPage, { Head, type ServerData } from "../src/pages/breeds/[breed]"
+import BreedsPage, { type ServerData as BreedsServerData } from "../src/pages/breeds/index"
 
 const AFGHAN = "https://images.dog.ceo/breeds/hound-afghan/n02088094_1003.jpg"
 
 const HOUND_AFGHAN = { main: "hound", sub: "afghan" }
 
 // The pages read only serverData; Gatsby passes the rest of PageProps.
-function renderBreed(serverData: object) {
-  return render(<BreedPage {...({ serverData } as unknown as React.ComponentProps<typeof BreedPage>)} />)
+function renderBreed(serverData: ServerData | undefined) {
+  return render(<BreedPage {...({ serverData } as PageProps<object, object, unknown, ServerData>)} />)
+}
+
+function renderBreeds(serverData: BreedsServerData | undefined) {
+  return render(<BreedsPage {...({ serverData } as PageProps<object, object, unknown, BreedsServerData>)} />)
 }
 
 test("shows a dog of the breed, under its name", () => {
@@ -33,12 +37,14 @@ test("links to another dog of the same breed, and back to every breed", () => {
   expect(screen.getByRole("link", { name: "All breeds" })).toHaveAttribute("href", "/breeds/")
 })
 
-test.each([
-  [404, "No such breed."],
-  [400, "That is not a breed name."],
-  [500, "No dog right now — try refreshing."],
-])("says what went wrong, with no image, when the page answers %i", (failure, message) => {
-  renderBreed({ failure })
+test.each<[string, ServerData | undefined, string]>([
+  ["404", { refused: 404 }, "No such breed."],
+  ["400", { refused: 400 }, "That is not a breed name."],
+  ["500", {}, "No dog right now — try refreshing."],
+  ["with no serverData at all", undefined, "No dog right now — try refreshing."],
+  ["with a breed but no picture", { breed: HOUND_AFGHAN }, "No dog right now — try refreshing."],
+])("says what went wrong, with no image, when the page answers %s", (_case, serverData, message) => {
+  renderBreed(serverData)
 
   expect(screen.getByRole("status")).toHaveTextContent(message)
   expect(screen.queryByRole("img")).not.toBeInTheDocument()
@@ -47,29 +53,29 @@ test.each([
 
 test("lists each breed as a link to its page", () => {
   const breeds = [{ main: "hound", sub: "afghan" }, { main: "husky" }]
-  render(
-    <BreedsPage
-      {...({ serverData: { breeds } } as PageProps<object, object, unknown, { breeds: typeof breeds }>)}
-    />,
-  )
+  renderBreeds({ breeds })
 
   expect(screen.getByRole("link", { name: "Afghan hound" })).toHaveAttribute("href", "/breeds/hound-afghan/")
   expect(screen.getByRole("link", { name: "Husky" })).toHaveAttribute("href", "/breeds/husky/")
 })
 
-test("says so when there is no breed list", () => {
-  render(<BreedsPage {...({ serverData: {} } as PageProps<object, object, unknown, object>)} />)
+test.each([
+  ["empty", {}],
+  ["missing", undefined],
+])("says so when there is no breed list (serverData %s)", (_case, serverData) => {
+  renderBreeds(serverData)
 
   expect(screen.getByRole("status")).toHaveTextContent("No breeds right now — try refreshing.")
   expect(screen.queryByRole("list")).not.toBeInTheDocument()
 })
 
-test.each([
+test.each<[ServerData | undefined, string]>([
   [{ breed: HOUND_AFGHAN, message: AFGHAN }, "Afghan hound | Gatsby SSR Dogs"],
-  [{ failure: 404 }, "No such breed | Gatsby SSR Dogs"],
-  [{ failure: 500 }, "Dog breeds | Gatsby SSR Dogs"],
+  [{ refused: 404 }, "No such breed | Gatsby SSR Dogs"],
+  [{}, "Dog breeds | Gatsby SSR Dogs"],
+  [undefined, "Dog breeds | Gatsby SSR Dogs"],
 ])("titles the breed page after what it shows", (serverData, title) => {
-  render(<Head {...({ serverData } as unknown as HeadProps<object, object, never>)} />)
+  render(<Head {...({ serverData } as HeadProps<object, object, ServerData>)} />)
 
   expect(document.title).toBe(title)
 })

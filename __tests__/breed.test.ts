@@ -1,4 +1,4 @@
-import { hostileSlugs } from "../mocks/hostile-slugs"
+import { hostileSlugs } from "../test-data/hostile-slugs"
 import { breedFromImageUrl, breedName, parseBreedSlug } from "../src/breed"
 
 test.each([

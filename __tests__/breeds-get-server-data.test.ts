@@ -1,7 +1,7 @@
 import type { GetServerDataProps } from "gatsby"
 import { http, HttpResponse } from "msw"
 import { failures } from "../mocks/handlers"
-import { hostileSlugs } from "../mocks/hostile-slugs"
+import { hostileSlugs } from "../test-data/hostile-slugs"
 import { server } from "../mocks/node"
 import { getServerData as getBreedDog } from "../src/pages/breeds/[breed]"
 import { getServerData as getBreeds } from "../src/pages/breeds/index"
@@ -21,7 +21,7 @@ beforeEach(() => {
     requests.push(request.url)
   })
   // Failures log a line; the /ssr/ tests check it, here it would only clutter the output.
-  jest.spyOn(console, "error").mockImplementation(() => {})
+  jest.spyOn(console, "warn").mockImplementation(() => {})
 })
 
 afterEach(() => {
@@ -104,19 +104,19 @@ test("asks for a main breed's pictures when the slug has no sub-breed", async ()
 })
 
 test("answers 404 for a breed dog.ceo does not know", async () => {
-  await expect(visit("unicorn")).resolves.toEqual({ status: 404, headers: NO_STORE, props: { failure: 404 } })
+  await expect(visit("unicorn")).resolves.toEqual({ status: 404, headers: NO_STORE, props: { refused: 404 } })
 })
 
 test("answers 404 for a sub-breed dog.ceo does not know", async () => {
   await expect(visit("hound-unicorn")).resolves.toEqual({
     status: 404,
     headers: NO_STORE,
-    props: { failure: 404 },
+    props: { refused: 404 },
   })
 })
 
 test.each(hostileSlugs)("answers 400 for a slug with %s, without asking the API", async (_case, slug) => {
-  await expect(visit(slug)).resolves.toEqual({ status: 400, headers: NO_STORE, props: { failure: 400 } })
+  await expect(visit(slug)).resolves.toEqual({ status: 400, headers: NO_STORE, props: { refused: 400 } })
   expect(requests).toEqual([])
 })
 
@@ -124,7 +124,7 @@ test("answers 400 when there is no slug at all", async () => {
   await expect(getBreedDog({} as GetServerDataProps)).resolves.toEqual({
     status: 400,
     headers: NO_STORE,
-    props: { failure: 400 },
+    props: { refused: 400 },
   })
   expect(requests).toEqual([])
 })
@@ -138,7 +138,7 @@ test.each([
   server.use(failure)
 
   try {
-    await expect(visit("husky")).resolves.toEqual({ status: 500, headers: NO_STORE, props: { failure: 500 } })
+    await expect(visit("husky")).resolves.toEqual({ status: 500, headers: NO_STORE, props: {} })
   } finally {
     delete process.env.DOG_API_TIMEOUT_MS
   }

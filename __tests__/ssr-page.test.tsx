@@ -4,12 +4,10 @@
 import * as React from "react"
 import type { HeadProps, PageProps } from "gatsby"
 import { render, screen } from "@testing-library/react"
-import SSRPage, { Head } from "../src/pages/ssr"
-
-type ServerData = PageProps<object, object, unknown, { message?: string }>["serverData"]
+import SSRPage, { Head, type ServerData } from "../src/pages/ssr"
 
 // The page reads only serverData; Gatsby passes the rest of PageProps, which these tests don't need.
-function renderPage(serverData: ServerData) {
+function renderPage(serverData: ServerData | undefined) {
   return render(<SSRPage {...({ serverData } as PageProps<object, object, unknown, ServerData>)} />)
 }
 
@@ -50,6 +48,31 @@ test("shows a message and no image when there is no dog", () => {
 
   expect(screen.getByRole("status")).toHaveTextContent("No dog right now — try refreshing.")
   expect(screen.queryByRole("img")).not.toBeInTheDocument()
+})
+
+test("shows the message, not an error, when serverData is missing altogether", () => {
+  renderPage(undefined)
+
+  expect(screen.getByRole("status")).toHaveTextContent("No dog right now — try refreshing.")
+  expect(screen.queryByRole("img")).not.toBeInTheDocument()
+})
+
+test("under gatsby develop, the message names the offline demo", () => {
+  const nodeEnv = process.env.NODE_ENV
+  process.env.NODE_ENV = "development"
+  try {
+    renderPage({})
+  } finally {
+    process.env.NODE_ENV = nodeEnv
+  }
+
+  expect(screen.getByText("npm run develop:offline")).toBeInTheDocument()
+})
+
+test("in production, the message leaves the offline demo out", () => {
+  renderPage({})
+
+  expect(screen.queryByText("npm run develop:offline")).not.toBeInTheDocument()
 })
 
 test("titles the page", () => {

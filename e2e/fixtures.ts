@@ -1,13 +1,18 @@
+import { existsSync } from "node:fs"
+import path from "node:path"
 import { expect, test as base, type Locator, type Page } from "@playwright/test"
-import { startStandInApi, type StandInApi } from "../mocks/stand-in-api"
-import { buildSite, startGatsby } from "../scripts/gatsby-server"
+import { startStandInApi, type StandInApi } from "../stand-in-api/server"
+import { buildSite, root, startGatsby } from "./gatsby"
 
 export type SiteOptions = { mode: "develop" | "serve" }
 
 // Short, so that the hanging-API test ends quickly; the site's default is 5 s.
 export const API_TIMEOUT_MS = 1000
 
-type WorkerFixtures = SiteOptions & { api: StandInApi; build: void; site: string }
+// What the build found: whether gatsby develop had left its page-data of /ssr/ in public/.
+type Build = { afterDevelop: boolean }
+
+type WorkerFixtures = SiteOptions & { api: StandInApi; build: Build; site: string }
 type TestFixtures = { problems: string[] }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
@@ -24,11 +29,14 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: "worker" },
   ],
 
-  // `npm run build`, once per worker, in the serve project; gatsby develop needs none.
+  // `gatsby build`, once per worker, in the serve project; gatsby develop needs none. The develop
+  // project runs first, so this builds on top of develop's files, as a person who develops and then
+  // deploys does.
   build: [
     async ({ mode }, use) => {
+      const afterDevelop = existsSync(path.join(root, "public/page-data/ssr/page-data.json"))
       if (mode === "serve") buildSite()
-      await use()
+      await use({ afterDevelop })
     },
     { scope: "worker", timeout: 300_000 },
   ],

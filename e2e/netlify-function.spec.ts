@@ -3,7 +3,7 @@ import path from "node:path"
 import { expect, test } from "./fixtures"
 
 // The serverless function that gatsby-adapter-netlify builds for the SSR pages (only the serve project
-// runs this file: it needs `npm run build`, which the `build` fixture runs).
+// runs this file: it needs `gatsby build`, which the `build` fixture runs).
 
 type NetlifyResponse = { statusCode: number; multiValueHeaders: Record<string, string[]>; body: string }
 type Handler = (event: object, context: object) => Promise<NetlifyResponse>
@@ -35,18 +35,20 @@ async function invoke(
       html: Buffer.from(response.body ?? "", "base64").toString("utf8"),
     }
   } finally {
-    process.env.DOG_API_URL = previous
+    // Assigning undefined would store the string "undefined".
+    if (previous === undefined) delete process.env.DOG_API_URL
+    else process.env.DOG_API_URL = previous
   }
 }
 
 test("the production build includes the Netlify function", async ({ build }) => {
-  void build // requested for its effect: `npm run build` has run
+  void build // requested for its effect: `gatsby build` has run
 
   expect(existsSync(functionPath)).toBe(true)
 })
 
 test("the Netlify function answers /ssr/ with a dog", async ({ build, api }) => {
-  void build // requested for its effect: `npm run build` has run
+  void build // requested for its effect: `gatsby build` has run
 
   const { status, html } = await invoke(api.apiUrl, "/ssr/")
 
@@ -55,7 +57,7 @@ test("the Netlify function answers /ssr/ with a dog", async ({ build, api }) => 
 })
 
 test("the Netlify function answers 500 with no-store when the dog API fails", async ({ build, api }) => {
-  void build // requested for its effect: `npm run build` has run
+  void build // requested for its effect: `gatsby build` has run
   api.fail("http-500")
 
   const { status, cacheControl, html } = await invoke(api.apiUrl, "/ssr/")

@@ -23,16 +23,16 @@ export class DogApiError extends Error {
 
 // Read per request through globalThis: Gatsby inlines `process.env.X` into the SSR engine at
 // build time, which would tie a build to the API it was built with.
-function env(name: string): string | undefined {
+function readEnv(name: string): string | undefined {
   return globalThis.process?.env[name] || undefined
 }
 
 function dogApiUrl(): string {
-  return (env("DOG_API_URL") ?? DEFAULT_API_URL).replace(/\/+$/, "")
+  return (readEnv("DOG_API_URL") ?? DEFAULT_API_URL).replace(/\/+$/, "")
 }
 
 function timeoutMs(): number {
-  const value = Number(env("DOG_API_TIMEOUT_MS"))
+  const value = Number(readEnv("DOG_API_TIMEOUT_MS"))
   return Number.isInteger(value) && value > 0 ? value : DEFAULT_TIMEOUT_MS
 }
 

@@ -2,14 +2,16 @@ import * as React from "react"
 import { Link, type GetServerDataReturn, type HeadFC, type PageProps } from "gatsby"
 import { breedFromImageUrl, breedName, breedSlug } from "../breed"
 import { AnotherDogLink } from "../components/another-dog-link"
+import { ApiFailureMessage } from "../components/api-failure-message"
 import { Seo } from "../components/seo"
 import { fetchRandomDog } from "../dog-api"
-import { errorResponse } from "../error-response"
+import { apiFailure } from "../failed-response"
 
 // Empty when the dog API failed: the page must cope with no dog.
-type ServerData = { message?: string }
+export type ServerData = { message?: string }
 
-const SSRPage = ({ serverData }: PageProps<object, object, unknown, ServerData>) => {
+// Correction: `serverData` may be missing altogether (a stale page-data file), so it defaults to no dog.
+const SSRPage = ({ serverData = {} }: PageProps<object, object, unknown, ServerData>) => {
   // dog.ceo's image URLs name the breed, so the page can link to it without asking the API again.
   const breed = serverData.message ? breedFromImageUrl(serverData.message) : null
 
@@ -31,7 +33,7 @@ const SSRPage = ({ serverData }: PageProps<object, object, unknown, ServerData>)
         </>
       ) : (
         // Correction: a message instead of an <img> with no src when there is no dog.
-        <p role="status">No dog right now — try refreshing.</p>
+        <ApiFailureMessage>No dog right now — try refreshing.</ApiFailureMessage>
       )}
     </main>
   )
@@ -53,13 +55,8 @@ export async function getServerData(): GetServerDataReturn<ServerData> {
       props: { message },
     }
   } catch (error) {
-    // Correction: say on the server why there is no dog.
-    console.error(`[/ssr/] no dog: ${error instanceof Error ? error.message : String(error)}`)
-    // Correction: `status` at the top level; the guide puts it in `headers.status`, which answers HTTP 200.
-    // errorResponse also keeps the failure out of every cache.
-    return {
-      ...errorResponse(500),
-      props: {},
-    }
+    // Correction: log why there is no dog, and answer a real HTTP 500 that no cache keeps; the guide
+    // puts the status among the headers, which answers HTTP 200 (see src/failed-response.ts).
+    return apiFailure("/ssr/", error)
   }
 }

@@ -8,34 +8,40 @@ import {
 } from "gatsby"
 import { breedName, breedSlug, parseBreedSlug, type Breed } from "../../breed"
 import { AnotherDogLink } from "../../components/another-dog-link"
+import { ApiFailureMessage } from "../../components/api-failure-message"
 import { Seo } from "../../components/seo"
 import { DogApiError, fetchBreedDog } from "../../dog-api"
-import { errorResponse } from "../../error-response"
+import { apiFailure, failedResponse } from "../../failed-response"
 
 // The breed comes from getServerData, not from the page's params, which Gatsby does not pass to
-// an SSR page after a client-side navigation.
-type ServerData = { breed: Breed; message: string } | { failure: 400 | 404 | 500 }
+// an SSR page after a client-side navigation. A refused address carries its status; empty props mean
+// the dog API failed.
+export type ServerData = { breed?: Breed; message?: string; refused?: 400 | 404 }
 
 type Props = PageProps<object, object, unknown, ServerData>
 
 // Each message says what went wrong without repeating the address, which anybody can type.
-const failures = {
+const refusals = {
   400: "That is not a breed name. Breed addresses look like /breeds/husky/ or /breeds/hound-afghan/.",
   404: "No such breed.",
-  500: "No dog right now — try refreshing.",
 }
 
-function title(serverData: ServerData): string {
-  if ("breed" in serverData) return breedName(serverData.breed)
-  return serverData.failure === 500 ? "Dog breeds" : "No such breed"
+function title({ breed, refused }: ServerData): string {
+  if (breed) return breedName(breed)
+  return refused ? "No such breed" : "Dog breeds"
 }
 
-const BreedPage = ({ serverData }: Props) => {
-  if ("failure" in serverData) {
+const BreedPage = ({ serverData = {} }: Props) => {
+  const { breed, message, refused } = serverData
+  if (!breed || !message) {
     return (
       <main>
         <h1>{title(serverData)}</h1>
-        <p role="status">{failures[serverData.failure]}</p>
+        {refused ? (
+          <p role="status">{refusals[refused]}</p>
+        ) : (
+          <ApiFailureMessage>No dog right now — try refreshing.</ApiFailureMessage>
+        )}
         <p>
           <Link to="/breeds/">See every breed</Link>
         </p>
@@ -43,19 +49,13 @@ const BreedPage = ({ serverData }: Props) => {
     )
   }
 
-  const name = title(serverData)
+  const name = breedName(breed)
   return (
     <main>
       <h1>{name}</h1>
-      <img
-        className="dog"
-        alt={`A random ${name.toLowerCase()}`}
-        src={serverData.message}
-        width={640}
-        height={480}
-      />
+      <img className="dog" alt={`A random ${name.toLowerCase()}`} src={message} width={640} height={480} />
       <p className="actions">
-        <AnotherDogLink page={`/breeds/${breedSlug(serverData.breed)}/`} current={serverData.message} />
+        <AnotherDogLink page={`/breeds/${breedSlug(breed)}/`} current={message} />
         <Link to="/breeds/">All breeds</Link>
       </p>
     </main>
@@ -64,25 +64,20 @@ const BreedPage = ({ serverData }: Props) => {
 
 export default BreedPage
 
-export const Head = ({ serverData }: HeadProps<object, object, ServerData>) => (
+export const Head = ({ serverData = {} }: HeadProps<object, object, ServerData>) => (
   <Seo title={title(serverData)} />
 )
 
 export async function getServerData({ params }: GetServerDataProps): GetServerDataReturn<ServerData> {
   // Checked before anything else, so that a hostile address never reaches the dog API.
   const breed = parseBreedSlug(params?.breed)
-  if (!breed) return { ...errorResponse(400), props: { failure: 400 } }
+  if (!breed) return failedResponse(400, { refused: 400 })
 
   try {
     const { message } = await fetchBreedDog(breed)
     return { props: { breed, message } }
   } catch (error) {
-    if (error instanceof DogApiError && error.status === 404) {
-      return { ...errorResponse(404), props: { failure: 404 } }
-    }
-    console.error(
-      `[/breeds/${breedSlug(breed)}/] no dog: ${error instanceof Error ? error.message : String(error)}`,
-    )
-    return { ...errorResponse(500), props: { failure: 500 } }
+    if (error instanceof DogApiError && error.status === 404) return failedResponse(404, { refused: 404 })
+    return apiFailure(`/breeds/${breedSlug(breed)}/`, error)
   }
 }

@@ -1,14 +1,15 @@
 import * as React from "react"
 import { Link, type GetServerDataReturn, type HeadFC, type PageProps } from "gatsby"
 import { breedName, breedSlug, type Breed } from "../../breed"
+import { ApiFailureMessage } from "../../components/api-failure-message"
 import { Seo } from "../../components/seo"
 import { fetchBreeds } from "../../dog-api"
-import { errorResponse } from "../../error-response"
+import { apiFailure } from "../../failed-response"
 
 // Empty when the dog API failed.
-type ServerData = { breeds?: Breed[] }
+export type ServerData = { breeds?: Breed[] }
 
-const BreedsPage = ({ serverData }: PageProps<object, object, unknown, ServerData>) => (
+const BreedsPage = ({ serverData = {} }: PageProps<object, object, unknown, ServerData>) => (
   <main>
     <h1>Dog breeds</h1>
     {serverData.breeds ? (
@@ -20,7 +21,7 @@ const BreedsPage = ({ serverData }: PageProps<object, object, unknown, ServerDat
         ))}
       </ul>
     ) : (
-      <p role="status">No breeds right now — try refreshing.</p>
+      <ApiFailureMessage>No breeds right now — try refreshing.</ApiFailureMessage>
     )}
   </main>
 )
@@ -39,7 +40,6 @@ export async function getServerData(): GetServerDataReturn<ServerData> {
       props: { breeds: await fetchBreeds() },
     }
   } catch (error) {
-    console.error(`[/breeds/] no breeds: ${error instanceof Error ? error.message : String(error)}`)
-    return { ...errorResponse(500), props: {} }
+    return apiFailure("/breeds/", error)
   }
 }

@@ -1,0 +1,18 @@
+// What a page's getServerData returns when it cannot show what was asked for: the HTTP status at the
+// top level (Gatsby 5 ignores a status inside headers), and never cached.
+export function failedResponse<const Props extends object>(status: 400 | 404 | 500, props: Props) {
+  return {
+    // gatsby develop renders every page in the browser from its page-data, and for any status but 200
+    // shows one of its own pages instead (for a 500, a blank one). There, 200 lets the page say why.
+    status: process.env.NODE_ENV === "development" ? 200 : status,
+    headers: { "Cache-Control": "no-store" },
+    props,
+  }
+}
+
+// The dog API failed: say why on the server, in one line, and answer 500 with empty props.
+// console.warn, because the page copes; gatsby develop prints console.error as "ERROR UNKNOWN".
+export function apiFailure(page: string, error: unknown) {
+  console.warn(`[${page}] no dog: ${error instanceof Error ? error.message : String(error)}`)
+  return failedResponse(500, {})
+}
