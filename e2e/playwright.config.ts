@@ -1,43 +1,36 @@
-import { existsSync } from "node:fs"
-import { chromium, defineConfig } from "@playwright/test"
-import { CHROMIUM_FLAGS, INSTALL_CHROMIUM, systemChromium } from "../scripts/chromium"
+import { defineConfig } from "@playwright/test"
+import { CHROMIUM_FLAGS, findChromium } from "./chromium"
 import type { SiteOptions } from "./fixtures"
-
-// CHROMIUM_PATH, else Debian's Chromium, else a browser that `npx playwright install` put there.
-// This config never downloads one.
-function chromiumPath(): string | undefined {
-  const system = systemChromium()
-  if (system || existsSync(chromium.executablePath())) return system
-  throw new Error(
-    `The browser tests need Chromium. ${INSTALL_CHROMIUM} Or run \`npx playwright install chromium\`.`,
-  )
-}
 
 export default defineConfig<SiteOptions>({
   testDir: ".",
-  // gatsby develop deletes the engines that gatsby serve runs, so the two modes take turns.
+  // gatsby develop deletes the engines that gatsby serve runs, so the modes take turns.
   workers: 1,
   timeout: 30_000,
   reporter: [["list"], ["html", { open: "never", outputFolder: "../playwright-report" }]],
   outputDir: "../test-results",
   use: {
-    launchOptions: {
-      executablePath: chromiumPath(),
-      args: CHROMIUM_FLAGS,
-    },
+    // install-chromium.ts, which `npm run test:e2e` runs first, made sure there is one.
+    launchOptions: { executablePath: findChromium(), args: CHROMIUM_FLAGS },
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
   },
-  // develop first, so that the production build follows it as it does for a person who develops and
-  // then deploys: a build on top of develop's files breaks client-side navigation to /ssr/, which is
-  // why `npm run build` cleans first.
+  // In the order a person goes: gatsby develop, then gatsby build (no clean) and gatsby serve, then
+  // gatsby develop again. Each step depends on the one before, so that the order is kept.
   projects: [
-    // Byte budgets and the Netlify function are about the production build.
     {
       name: "develop",
       use: { mode: "develop" },
-      testIgnore: ["budgets.spec.ts", "netlify-function.spec.ts"],
+      // Byte budgets and the Netlify function are about the production build.
+      testIgnore: ["budgets.spec.ts", "netlify-function.spec.ts", "gatsby-commands.spec.ts"],
     },
-    { name: "serve", use: { mode: "serve" } },
+    { name: "serve", use: { mode: "serve" }, dependencies: ["develop"], grepInvert: /@after-build/ },
+    {
+      name: "develop after build",
+      use: { mode: "develop" },
+      dependencies: ["serve"],
+      testMatch: "gatsby-commands.spec.ts",
+      grep: /@after-build/,
+    },
   ],
 })
