@@ -1,5 +1,4 @@
 import js from "@eslint/js"
-import prettier from "eslint-config-prettier"
 import jsxA11y from "eslint-plugin-jsx-a11y"
 import reactHooks from "eslint-plugin-react-hooks"
 import globals from "globals"
@@ -28,6 +27,4 @@ export default tseslint.config(
     files: ["e2e/**"],
     rules: { "react-hooks/rules-of-hooks": "off" },
   },
-  // Last, so that formatting is Prettier's alone.
-  prettier,
 )

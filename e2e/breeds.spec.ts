@@ -1,5 +1,5 @@
 import { request } from "node:http"
-import { hostileSlugs } from "../mocks/hostile-slugs"
+import { hostileSlugs } from "../test-data/hostile-slugs"
 import { expect, expectAnotherDog, test } from "./fixtures"
 
 test("shows a breed chosen from the list, then another dog of it without a full page load", async ({

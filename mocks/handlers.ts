@@ -1,7 +1,7 @@
 import { delay, http, HttpResponse } from "msw"
 
 // The dog API as msw handlers: the unit tests' mock server and the local stand-in API
-// (mocks/stand-in-api.ts) both answer with these.
+// (stand-in-api/server.ts) both answer with these.
 
 // Every API path has /api/ in it (dog.ceo's own, and the stand-in's); the images do not.
 const API = "*/api"

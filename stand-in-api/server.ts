@@ -1,9 +1,8 @@
-import { spawn } from "node:child_process"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { setTimeout as sleep } from "node:timers/promises"
 import { getResponse } from "msw"
-import { failures, handlers, type Failure } from "./handlers"
+import { failures, handlers, type Failure } from "../mocks/handlers"
 
 // A stand-in for dog.ceo on 127.0.0.1: a real HTTP server that answers with the same msw
 // handlers as the unit tests, and serves the dog images too, so the site works offline.
@@ -67,35 +66,4 @@ export async function startStandInApi({ port = 0, latencyMs = 0 } = {}): Promise
       return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
     },
   }
-}
-
-// `tsx mocks/stand-in-api.ts [command …]`: starts the stand-in and, when given a command
-// (`gatsby develop`), runs it with DOG_API_URL pointing here until it exits or Ctrl-C.
-async function main(command: string[]): Promise<void> {
-  const api = await startStandInApi({ port: Number(process.env.STAND_IN_PORT ?? 0) })
-  console.log(`Stand-in dog API: ${api.apiUrl}/breeds/image/random`)
-
-  if (command.length === 0) {
-    process.once("SIGINT", () => void api.close())
-    process.once("SIGTERM", () => void api.close())
-    return
-  }
-  const child = spawn(command[0], command.slice(1), {
-    stdio: "inherit",
-    env: { ...process.env, DOG_API_URL: api.apiUrl },
-  })
-  // Ctrl-C reaches the child too (same process group); wait for it to finish, then stop.
-  process.on("SIGINT", () => {})
-  process.once("SIGTERM", () => child.kill("SIGTERM"))
-  child.once("exit", async (code, signal) => {
-    await api.close()
-    process.exitCode = code ?? (signal ? 1 : 0)
-  })
-}
-
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    console.error(error)
-    process.exit(1)
-  })
 }

@@ -1,5 +1,5 @@
 /** @type {import('jest').Config} */
-module.exports = {
+export default {
   // getServerData runs in Node; component tests ask for jest-fixed-jsdom in a docblock.
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],

@@ -1,36 +1,22 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
-import { existsSync, readdirSync, statSync } from "node:fs"
 import { createServer } from "node:net"
 import path from "node:path"
 
-// Starting and stopping Gatsby for the browser tests, the benchmark and Lighthouse.
+// Starting and stopping Gatsby for the browser tests (and the optional lab/), with Gatsby's own commands
+// as a person types them.
 
-const root = path.resolve(__dirname, "..")
-const env = { ...process.env, GATSBY_TELEMETRY_DISABLED: "1" }
+export const root = path.resolve(__dirname, "..")
+const gatsbyCli = path.join(root, "node_modules/gatsby/cli.js")
+const gatsbyEnv = { ...process.env, GATSBY_TELEMETRY_DISABLED: "1" }
 
-// `npm run build`, as a person runs it.
+// `gatsby build`, with no clean first: whatever gatsby develop left in public/ must not matter.
 export function buildSite(): void {
-  const build = spawnSync("npm", ["run", "build"], { cwd: root, env, encoding: "utf8" })
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`)
-}
-
-function newestFile(dir: string): number {
-  return Math.max(
-    ...readdirSync(dir, { withFileTypes: true }).map((entry) => {
-      const full = path.join(dir, entry.name)
-      return entry.isDirectory() ? newestFile(full) : statSync(full).mtimeMs
-    }),
-  )
-}
-
-// For the scripts: gatsby develop deletes the production engines, and a change to src/ makes a build stale.
-export function buildIfNeeded(): void {
-  const engine = path.join(root, ".cache/page-ssr/index.js")
-  const html = path.join(root, "public/index.html")
-  if (existsSync(engine) && existsSync(html) && statSync(html).mtimeMs > newestFile(path.join(root, "src")))
-    return
-  console.log("Building (npm run build)…")
-  buildSite()
+  const build = spawnSync(process.execPath, [gatsbyCli, "build"], {
+    cwd: root,
+    env: gatsbyEnv,
+    encoding: "utf8",
+  })
+  if (build.status !== 0) throw new Error(`gatsby build failed:\n${build.stdout}${build.stderr}`)
 }
 
 async function freePort(): Promise<number> {
@@ -53,17 +39,9 @@ export async function startGatsby(
   const port = await freePort()
   const child: ChildProcess = spawn(
     process.execPath,
-    [
-      ...nodeOptions,
-      path.join(root, "node_modules/gatsby/cli.js"),
-      command,
-      "-H",
-      "127.0.0.1",
-      "-p",
-      String(port),
-    ],
+    [...nodeOptions, gatsbyCli, command, "-H", "127.0.0.1", "-p", String(port)],
     // Its own process group, so that stopping it also stops the workers gatsby starts.
-    { cwd: root, env: { ...env, ...extraEnv }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: root, env: { ...gatsbyEnv, ...extraEnv }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   )
   let output = ""
   child.stdout?.on("data", (chunk) => (output += chunk))
@@ -85,13 +63,11 @@ export async function startGatsby(
     for (;;) {
       if (exitCode !== undefined)
         throw new Error(`gatsby ${command} exited (${exitCode}) before answering:\n${output}`)
-      if (
-        await fetch(`${url}/`).then(
-          (res) => res.ok,
-          () => false,
-        )
+      const up = await fetch(`${url}/`).then(
+        (res) => res.ok,
+        () => false,
       )
-        break
+      if (up) break
       await new Promise((resolve) => setTimeout(resolve, 500))
     }
   } catch (error) {

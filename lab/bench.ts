@@ -1,8 +1,9 @@
 import os from "node:os"
 import autocannon from "autocannon"
-import { startStandInApi } from "../mocks/stand-in-api"
+import { startStandInApi } from "../stand-in-api/server"
 import { writeBenchmarksSection } from "./benchmarks-doc"
-import { buildIfNeeded, startGatsby } from "./gatsby-server"
+import { startGatsby } from "../e2e/gatsby"
+import { buildIfNeeded } from "./site"
 
 // `npm run bench`: what a server-rendered dog costs. The same load goes, in turn, to the stand-in
 // API itself, the static home page, /ssr/, its page-data (the client-navigation path) and a breed

@@ -4,9 +4,10 @@ import os from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
 import autocannon from "autocannon"
-import { startStandInApi } from "../mocks/stand-in-api"
+import { startStandInApi } from "../stand-in-api/server"
 import { writeBenchmarksSection } from "./benchmarks-doc"
-import { buildIfNeeded, startGatsby } from "./gatsby-server"
+import { startGatsby } from "../e2e/gatsby"
+import { buildIfNeeded } from "./site"
 
 // `npm run profile`: where the time of a request for /ssr/ goes. gatsby serve runs under
 // node --cpu-prof while 16 connections ask for /ssr/ (the stand-in API answers at once); each

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
 
-const docs = path.resolve(__dirname, "../docs/benchmarks.md")
+const docs = path.resolve(import.meta.dirname, "../docs/benchmarks.md")
 
 // docs/benchmarks.md has a section for each script (bench, profile, lighthouse) between markers, so
 // that each rewrites its own numbers and leaves the rest of the page as it is.
