@@ -3,19 +3,29 @@ import { http, HttpResponse } from "msw"
 import { failures } from "../mocks/handlers"
 import { hostileSlugs } from "../test-data/hostile-slugs"
 import { server } from "../mocks/node"
-import { getServerData as getBreedDog } from "../src/pages/breeds/[breed]"
-import { getServerData as getBreeds } from "../src/pages/breeds/index"
+
+let breedPage: typeof import("../src/pages/breeds/[breed]")
+let breedsPage: typeof import("../src/pages/breeds/index")
 
 const NO_STORE = { "Cache-Control": "no-store" }
 
-// getServerData reads only params; Gatsby passes more, which these tests don't need.
-function visit(breed: string) {
-  return getBreedDog({ params: { breed } } as unknown as GetServerDataProps)
+// getServerData reads only the method and params; Gatsby passes more, which these tests don't need.
+function visit(breed: string, method = "GET") {
+  return breedPage.getServerData({ method, params: { breed } } as unknown as GetServerDataProps)
+}
+
+function getBreeds(method = "GET") {
+  return breedsPage.getServerData({ method } as GetServerDataProps)
 }
 
 let requests: string[]
 
-beforeEach(() => {
+beforeEach(async () => {
+  // Fresh pages and dog API client for each test: the client's circuit breaker and its bounded log
+  // remember earlier failures for as long as the process lives.
+  jest.resetModules()
+  breedPage = await import("../src/pages/breeds/[breed]")
+  breedsPage = await import("../src/pages/breeds/index")
   requests = []
   server.events.on("request:start", ({ request }) => {
     requests.push(request.url)
@@ -121,7 +131,7 @@ test.each(hostileSlugs)("answers 400 for a slug with %s, without asking the API"
 })
 
 test("answers 400 when there is no slug at all", async () => {
-  await expect(getBreedDog({} as GetServerDataProps)).resolves.toEqual({
+  await expect(breedPage.getServerData({ method: "GET" } as GetServerDataProps)).resolves.toEqual({
     status: 400,
     headers: NO_STORE,
     props: { refused: 400 },
@@ -142,4 +152,22 @@ test.each([
   } finally {
     delete process.env.DOG_API_TIMEOUT_MS
   }
+})
+
+test("the breed list answers POST with 405 and the allowed methods, without asking the API", async () => {
+  await expect(getBreeds("POST")).resolves.toEqual({
+    status: 405,
+    headers: { Allow: "GET, HEAD", ...NO_STORE },
+    props: {},
+  })
+  expect(requests).toEqual([])
+})
+
+test("a breed answers DELETE with 405 and the allowed methods, without asking the API", async () => {
+  await expect(visit("husky", "DELETE")).resolves.toEqual({
+    status: 405,
+    headers: { Allow: "GET, HEAD", ...NO_STORE },
+    props: {},
+  })
+  expect(requests).toEqual([])
 })

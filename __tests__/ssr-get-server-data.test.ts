@@ -1,14 +1,25 @@
+import type { GetServerDataProps } from "gatsby"
 import { http, HttpResponse } from "msw"
 import { failures, type Failure } from "../mocks/handlers"
 import { server } from "../mocks/node"
-import { getServerData } from "../src/pages/ssr"
+
+let page: typeof import("../src/pages/ssr")
+
+// A visit as Gatsby makes it; getServerData reads only the method.
+function getServerData(method = "GET") {
+  return page.getServerData({ method } as GetServerDataProps)
+}
 
 const DOG = "https://images.dog.ceo/breeds/hound-afghan/n02088094_1003.jpg"
 const FAILED = { status: 500, headers: { "Cache-Control": "no-store" }, props: {} }
 
 let consoleWarn: jest.SpyInstance
 
-beforeEach(() => {
+beforeEach(async () => {
+  // A fresh page and dog API client for each test: the client's circuit breaker and its bounded log
+  // remember earlier failures for as long as the process lives.
+  jest.resetModules()
+  page = await import("../src/pages/ssr")
   // The failure log line is asserted where it matters; elsewhere it would only clutter the output.
   consoleWarn = jest.spyOn(console, "warn").mockImplementation(() => {})
 })
@@ -35,7 +46,7 @@ test("shows a dog: props carry the image URL from dog.ceo's random-image endpoin
 test("sends only the image URL to the page, not the rest of the upstream answer", async () => {
   server.use(
     http.get("*/breeds/image/random", () =>
-      HttpResponse.json({ message: DOG, status: "success", padding: "x".repeat(100_000) }),
+      HttpResponse.json({ message: DOG, status: "success", padding: "x".repeat(4000) }),
     ),
   )
 
@@ -112,4 +123,82 @@ test.each<[string, Failure, string]>([
 
   await expect(getServerData()).resolves.toEqual(FAILED)
   expect(consoleWarn).toHaveBeenCalledWith(expect.stringContaining(reason))
+})
+
+test("answers 500 as soon as the answer grows past 8 KB, without waiting for its end", async () => {
+  server.use(
+    http.get(
+      "*/breeds/image/random",
+      () =>
+        // 16 KB, and then an answer that never ends: waiting for its end would end in the timeout.
+        new HttpResponse(
+          new ReadableStream({
+            start(controller) {
+              controller.enqueue(new Uint8Array(16 * 1024).fill(32))
+            },
+          }),
+          { headers: { "Content-Type": "application/json" } },
+        ),
+    ),
+  )
+
+  await expect(getServerData()).resolves.toEqual(FAILED)
+  expect(consoleWarn).toHaveBeenCalledWith(expect.stringContaining("answered with more than 8192 bytes"))
+})
+
+test.each(["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])(
+  "answers %s with 405, the allowed methods and no-store, without asking the API",
+  async (method) => {
+    let requests = 0
+    server.events.on("request:start", () => (requests += 1))
+
+    await expect(getServerData(method)).resolves.toEqual({
+      status: 405,
+      headers: { Allow: "GET, HEAD", "Cache-Control": "no-store" },
+      props: {},
+    })
+    expect(requests).toBe(0)
+    server.events.removeAllListeners()
+  },
+)
+
+test("answers HEAD as it answers GET", async () => {
+  const result = await getServerData("HEAD")
+
+  expect(result.status).toBeUndefined()
+  expect(result.props).toEqual({ message: expect.stringContaining("/images/breeds/") })
+})
+
+test("stops asking the API after five failures in a row, and answers 500 at once", async () => {
+  let requests = 0
+  server.use(
+    http.get("*/breeds/image/random", () => {
+      requests += 1
+      return new HttpResponse("Service Unavailable", { status: 503 })
+    }),
+  )
+  for (let i = 0; i < 5; i++) await getServerData()
+
+  await expect(getServerData()).resolves.toEqual(FAILED)
+  expect(requests).toBe(5)
+  expect(consoleWarn).toHaveBeenLastCalledWith(expect.stringContaining("not asked: it failed too often"))
+})
+
+test("asks the API again after a cool-down, and shows a dog once it answers", async () => {
+  // Only Date is faked: the cool-down is measured with Date.now().
+  jest.useFakeTimers({
+    doNotFake: ["setTimeout", "clearTimeout", "setImmediate", "nextTick", "queueMicrotask"],
+  })
+  try {
+    server.use(failures["http-500"])
+    for (let i = 0; i < 5; i++) await getServerData()
+    server.resetHandlers()
+
+    await expect(getServerData()).resolves.toEqual(FAILED)
+    jest.setSystemTime(Date.now() + 2000)
+
+    await expect(getServerData()).resolves.toEqual({ props: { message: expect.any(String) } })
+  } finally {
+    jest.useRealTimers()
+  }
 })

@@ -1,3 +1,6 @@
+import { DogApiError } from "./dog-api"
+import { logFailure } from "./failure-log"
+
 // What a page's getServerData returns when it cannot show what was asked for: the HTTP status at the
 // top level (Gatsby 5 ignores a status inside headers), and never cached.
 export function failedResponse<const Props extends object>(status: 400 | 404 | 500, props: Props) {
@@ -10,9 +13,21 @@ export function failedResponse<const Props extends object>(status: 400 | 404 | 5
   }
 }
 
-// The dog API failed: say why on the server, in one line, and answer 500 with empty props.
-// console.warn, because the page copes; gatsby develop prints console.error as "ERROR UNKNOWN".
+// The dog API failed: say why on the server, in one line (bounded while it keeps failing), and answer
+// 500 with empty props.
 export function apiFailure(page: string, error: unknown) {
-  console.warn(`[${page}] no dog: ${error instanceof Error ? error.message : String(error)}`)
+  const reason = error instanceof DogApiError ? error.reason : "error"
+  logFailure(reason, `[${page}] no dog: ${error instanceof Error ? error.message : String(error)}`)
   return failedResponse(500, {})
+}
+
+// An SSR page is read with GET (and HEAD, which Node answers with GET's headers); anything else would
+// ask the dog API for nothing. 405 says which methods there are, and no cache keeps it.
+export function refusedMethod(method: string | undefined) {
+  if (method === undefined || method === "GET" || method === "HEAD") return null
+  return {
+    status: 405,
+    headers: { Allow: "GET, HEAD", "Cache-Control": "no-store" },
+    props: {},
+  }
 }

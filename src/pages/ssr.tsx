@@ -1,11 +1,11 @@
 import * as React from "react"
-import { Link, type GetServerDataReturn, type HeadFC, type PageProps } from "gatsby"
+import { Link, type GetServerDataProps, type GetServerDataReturn, type HeadFC, type PageProps } from "gatsby"
 import { breedFromImageUrl, breedName, breedSlug } from "../breed"
 import { AnotherDogLink } from "../components/another-dog-link"
 import { ApiFailureMessage } from "../components/api-failure-message"
 import { Seo } from "../components/seo"
 import { fetchRandomDog } from "../dog-api"
-import { apiFailure } from "../failed-response"
+import { apiFailure, refusedMethod } from "../failed-response"
 
 // Empty when the dog API failed: the page must cope with no dog.
 export type ServerData = { message?: string }
@@ -45,7 +45,11 @@ export const Head: HeadFC = () => (
   <Seo title="SSR Page with Dogs" description="A random dog, rendered on the server at every request." />
 )
 
-export async function getServerData(): GetServerDataReturn<ServerData> {
+export async function getServerData({ method }: GetServerDataProps): GetServerDataReturn<ServerData> {
+  // Correction: the page is for GET and HEAD; a POST or DELETE gets 405 and never reaches the API.
+  const refused = refusedMethod(method)
+  if (refused) return refused
+
   try {
     // Correction: fetchRandomDog has a timeout and checks the answer, and only the field the
     // page renders goes into props, because Gatsby serializes props into the HTML.

@@ -11,7 +11,7 @@ import { AnotherDogLink } from "../../components/another-dog-link"
 import { ApiFailureMessage } from "../../components/api-failure-message"
 import { Seo } from "../../components/seo"
 import { DogApiError, fetchBreedDog } from "../../dog-api"
-import { apiFailure, failedResponse } from "../../failed-response"
+import { apiFailure, failedResponse, refusedMethod } from "../../failed-response"
 
 // The breed comes from getServerData, not from the page's params, which Gatsby does not pass to
 // an SSR page after a client-side navigation. A refused address carries its status; empty props mean
@@ -68,7 +68,9 @@ export const Head = ({ serverData = {} }: HeadProps<object, object, ServerData>)
   <Seo title={title(serverData)} />
 )
 
-export async function getServerData({ params }: GetServerDataProps): GetServerDataReturn<ServerData> {
+export async function getServerData({ method, params }: GetServerDataProps): GetServerDataReturn<ServerData> {
+  const refused = refusedMethod(method)
+  if (refused) return refused
   // Checked before anything else, so that a hostile address never reaches the dog API.
   const breed = parseBreedSlug(params?.breed)
   if (!breed) return failedResponse(400, { refused: 400 })

@@ -1,10 +1,10 @@
 import * as React from "react"
-import { Link, type GetServerDataReturn, type HeadFC, type PageProps } from "gatsby"
+import { Link, type GetServerDataProps, type GetServerDataReturn, type HeadFC, type PageProps } from "gatsby"
 import { breedName, breedSlug, type Breed } from "../../breed"
 import { ApiFailureMessage } from "../../components/api-failure-message"
 import { Seo } from "../../components/seo"
 import { fetchBreeds } from "../../dog-api"
-import { apiFailure } from "../../failed-response"
+import { apiFailure, refusedMethod } from "../../failed-response"
 
 // Empty when the dog API failed.
 export type ServerData = { breeds?: Breed[] }
@@ -30,7 +30,10 @@ export default BreedsPage
 
 export const Head: HeadFC = () => <Seo title="Dog breeds" description="Every breed the dog API knows." />
 
-export async function getServerData(): GetServerDataReturn<ServerData> {
+export async function getServerData({ method }: GetServerDataProps): GetServerDataReturn<ServerData> {
+  const refused = refusedMethod(method)
+  if (refused) return refused
+
   try {
     return {
       // The list rarely changes, so it may be cached where SSR is paid for: browsers keep it for an
