@@ -47,8 +47,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     async ({ mode, api, build }, use) => {
       void build // requested for its effect: the production build exists
       const gatsby = await startGatsby(mode, {
-        DOG_API_URL: api.apiUrl,
-        DOG_API_TIMEOUT_MS: String(API_TIMEOUT_MS),
+        env: { DOG_API_URL: api.apiUrl, DOG_API_TIMEOUT_MS: String(API_TIMEOUT_MS) },
       })
       try {
         await use(gatsby.url)
@@ -61,9 +60,20 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   baseURL: async ({ site }, use) => use(site),
 
-  // Every test starts with a working API, whatever the test before it did.
-  page: async ({ page, api }, use) => {
+  // Every test starts with a working API, whatever the test before it did. After failures, the site
+  // may have stopped asking the API for a moment (its circuit breaker): wait until it shows dogs again.
+  page: async ({ page, api, request }, use) => {
     api.fail(null)
+    if (api.failedSinceAsked()) {
+      await expect
+        .poll(
+          async () => (await (await request.get("/page-data/ssr/page-data.json")).json()).result.serverData,
+          {
+            timeout: 10_000,
+          },
+        )
+        .toHaveProperty("message")
+    }
     await use(page)
   },
 

@@ -5,14 +5,16 @@ import path from "node:path"
 // Starting and stopping Gatsby for the browser tests (and the optional lab/), with Gatsby's own commands
 // as a person types them.
 
-export const root = path.resolve(__dirname, "..")
+// From __filename: under tsx, when lab/ (ES modules) imports this file, __dirname is wrong.
+export const root = path.resolve(path.dirname(__filename), "..")
 const gatsbyCli = path.join(root, "node_modules/gatsby/cli.js")
 const gatsbyEnv = { ...process.env, GATSBY_TELEMETRY_DISABLED: "1" }
 
 // `gatsby build`, with no clean first: whatever gatsby develop left in public/ must not matter.
-export function buildSite(): void {
+// `site` is the site's folder: this one, or a copy that the lab builds beside it.
+export function buildSite(site = root): void {
   const build = spawnSync(process.execPath, [gatsbyCli, "build"], {
-    cwd: root,
+    cwd: site,
     env: gatsbyEnv,
     encoding: "utf8",
   })
@@ -29,19 +31,24 @@ async function freePort(): Promise<number> {
 
 export type GatsbyServer = { url: string; pid: number; stop(): Promise<void> }
 
+type StartOptions = {
+  env?: NodeJS.ProcessEnv
+  // Options for the server's own Node process, for example --cpu-prof.
+  nodeOptions?: string[]
+  site?: string
+}
+
 // `gatsby develop` or `gatsby serve` (after buildSite) on a free port of 127.0.0.1, once it answers.
-// nodeOptions reach only the server's own process, for example --cpu-prof.
 export async function startGatsby(
   command: "develop" | "serve",
-  extraEnv: NodeJS.ProcessEnv = {},
-  nodeOptions: string[] = [],
+  { env = {}, nodeOptions = [], site = root }: StartOptions = {},
 ): Promise<GatsbyServer> {
   const port = await freePort()
   const child: ChildProcess = spawn(
     process.execPath,
     [...nodeOptions, gatsbyCli, command, "-H", "127.0.0.1", "-p", String(port)],
     // Its own process group, so that stopping it also stops the workers gatsby starts.
-    { cwd: root, env: { ...gatsbyEnv, ...extraEnv }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: site, env: { ...gatsbyEnv, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   )
   let output = ""
   child.stdout?.on("data", (chunk) => (output += chunk))

@@ -106,6 +106,10 @@ export const failures = {
   "javascript-url": http.get(`${API}/*`, () =>
     HttpResponse.json({ message: "javascript:alert(document.cookie)", status: "success" }),
   ),
+  // A dog, padded to 1 MB: far more than any answer of the dog API.
+  "too-large": http.get(`${API}/*`, ({ request }) =>
+    HttpResponse.json({ message: nextImage(request), status: "success", padding: "x".repeat(1024 * 1024) }),
+  ),
 }
 
 export type Failure = keyof typeof failures

@@ -12,6 +12,8 @@ export type StandInApi = {
   apiUrl: string
   // Makes every API request fail in one way, or (null) answer normally again.
   fail(failure: Failure | null): void
+  // Whether fail() has made it fail since this was last asked.
+  failedSinceAsked(): boolean
   // How many API requests (not images) it has answered.
   apiRequests(): number
   // How many TCP connections clients have opened to it: with keep-alive, far fewer than requests.
@@ -22,6 +24,7 @@ export type StandInApi = {
 // latencyMs delays every API answer, as a distant API would (the benchmark uses 50 ms).
 export async function startStandInApi({ port = 0, latencyMs = 0 } = {}): Promise<StandInApi> {
   let failure: Failure | null = null
+  let failedSince = false
   let apiRequests = 0
   let connections = 0
 
@@ -57,6 +60,12 @@ export async function startStandInApi({ port = 0, latencyMs = 0 } = {}): Promise
     apiUrl: `${origin}/api`,
     fail(next) {
       failure = next
+      if (next) failedSince = true
+    },
+    failedSinceAsked() {
+      const failed = failedSince
+      failedSince = false
+      return failed
     },
     apiRequests: () => apiRequests,
     connections: () => connections,
