@@ -1,112 +1,173 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { createRequire } from "node:module"
 import os from "node:os"
-import autocannon from "autocannon"
-import { startStandInApi } from "../stand-in-api/server"
+import { startGatsby, type GatsbyServer } from "../e2e/gatsby"
 import { writeBenchmarksSection } from "./benchmarks-doc"
-import { startGatsby } from "../e2e/gatsby"
+import { buildVariant, variants } from "./builds"
 import { buildIfNeeded } from "./site"
 
-// `npm run bench`: what a server-rendered dog costs. The same load goes, in turn, to the stand-in
-// API itself, the static home page, /ssr/, its page-data (the client-navigation path) and a breed
-// page, with the API answering at once and after 50 ms. Results go to docs/benchmarks.md; timings
-// never go into assertions, because this machine's timings are noisy.
+// `npm run bench`: /ssr/ held against the guide's page as written, built beside the site with the same
+// Gatsby and served by the same server, in one run; then the site with a slow, a failing, a hanging and
+// an oversized upstream. `npm run bench -- --ab` adds the A/B twins of lab/builds.ts.
+//
+// Four processes, so that none measures another: this one only orchestrates; the upstream
+// (upstream.ts) answers from memory; each site is its own `gatsby serve`; each load is its own
+// autocannon. Timings are noisy here: read the ratios, which come from the same run.
 
 const CONNECTIONS = 16
 const WARM_UP_SECONDS = 2
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
-const LATENCIES_MS = [0, 50]
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+const autocannonCli = createRequire(import.meta.url).resolve("autocannon/autocannon.js")
 
-type Row = {
-  latencyMs: number
-  target: string
-  rps: number
-  p50: number
-  p99: number
-  errors: number
-  non2xx: number
-  // For Gatsby's pages: its requests to the API, and the TCP connections it opened for them.
-  upstream?: { requests: number; connections: number }
-}
+type Load = { rps: number; p50: number; p99: number; errors: number; statuses: Record<string, number> }
 
-async function load(url: string, seconds: number): Promise<autocannon.Result> {
-  return autocannon({ url, connections: CONNECTIONS, duration: seconds })
-}
-
-async function measure(latencyMs: number): Promise<Row[]> {
-  const api = await startStandInApi({ latencyMs })
-  const site = await startGatsby("serve", { DOG_API_URL: api.apiUrl })
-  const targets: [string, string][] = [
-    ["dog API (stand-in)", `${api.apiUrl}/breeds/image/random`],
-    ["static /", `${site.url}/`],
-    ["/ssr/", `${site.url}/ssr/`],
-    ["/ssr/ page-data", `${site.url}/page-data/ssr/page-data.json`],
-    ["/breeds/husky/", `${site.url}/breeds/husky/`],
-  ]
-  const rows: Row[] = []
-  try {
-    for (const [target, url] of targets) {
-      const before = { requests: api.apiRequests(), connections: api.connections() }
-      await load(url, WARM_UP_SECONDS)
-      const result = await load(url, SECONDS)
-      const row: Row = {
-        latencyMs,
-        target,
-        rps: result.requests.average,
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        errors: result.errors + result.timeouts,
-        non2xx: result.non2xx,
-      }
-      // With keep-alive, Gatsby reuses its connections to the API: far fewer than its requests.
-      if (target.startsWith("/")) {
-        row.upstream = {
-          requests: api.apiRequests() - before.requests,
-          connections: api.connections() - before.connections,
-        }
-      }
-      rows.push(row)
-      console.log(`${latencyMs} ms  ${target.padEnd(20)} ${row.rps.toFixed(0).padStart(6)} req/s`)
-    }
-  } finally {
-    await site.stop()
-    await api.close()
+function load(url: string, seconds: number, method = "GET"): Load {
+  const run = spawnSync(
+    process.execPath,
+    [autocannonCli, "--json", "-c", String(CONNECTIONS), "-d", String(seconds), "-m", method, url],
+    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  )
+  const result = JSON.parse(run.stdout)
+  const statuses: Record<string, number> = {}
+  for (const key of ["1xx", "2xx", "3xx", "4xx", "5xx"]) if (result[key]) statuses[key] = result[key]
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    statuses,
   }
-  return rows
 }
 
-function table(rows: Row[]): string {
-  const lines = [
-    "| API latency | target | req/s | p50 ms | p99 ms | errors | non-2xx | API requests / new connections |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...rows.map(
-      (r) =>
-        `| ${r.latencyMs} ms | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.upstream ? `${r.upstream.requests} / ${r.upstream.connections}` : ""} |`,
-    ),
-  ]
-  const ratios = LATENCIES_MS.map((latencyMs) => {
-    const of = (target: string) => rows.find((r) => r.latencyMs === latencyMs && r.target === target)!.rps
-    // What the API can give 16 connections: its measured rate, or 16 requests per latency.
-    const limit = latencyMs === 0 ? of("dog API (stand-in)") : CONNECTIONS / (latencyMs / 1000)
-    return `| ${latencyMs} ms | ${(of("/ssr/") / of("static /")).toFixed(2)} | ${(of("/ssr/") / limit).toFixed(2)} (limit ${limit.toFixed(0)} req/s) |`
+function measure(url: string, method = "GET"): Load {
+  load(url, WARM_UP_SECONDS, method)
+  return load(url, SECONDS, method)
+}
+
+type Upstream = {
+  apiUrl: string
+  set(command: string): void
+  stats(): Promise<{ requests: number }>
+  stop(): void
+}
+
+async function startUpstream(): Promise<Upstream> {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "upstream.ts"], {
+    cwd: import.meta.dirname,
+    stdio: ["pipe", "pipe", "inherit"],
   })
-  return [
-    ...lines,
-    "",
-    "| API latency | /ssr/ ÷ static | /ssr/ ÷ upstream limit |",
-    "| --- | ---: | ---: |",
-    ...ratios,
-  ].join("\n")
+  const apiUrl = await new Promise<string>((resolve) =>
+    child.stdout!.once("data", (line) => resolve(String(line).trim())),
+  )
+  return {
+    apiUrl,
+    set: (command) => child.stdin!.write(`${command}\n`),
+    stats: () => fetch(apiUrl.replace(/\/api$/, "/_stats")).then((res) => res.json()),
+    stop: () => child.stdin!.end(),
+  }
+}
+
+// Peak resident memory of a server's process so far, from Linux's /proc.
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024)
+}
+
+type Row = { setup: string; target: string } & Load
+
+const rows: Row[] = []
+function record(setup: string, target: string, result: Load): Load {
+  rows.push({ setup, target, ...result })
+  console.log(
+    `${setup.padEnd(28)} ${target.padEnd(24)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms`,
+  )
+  return result
 }
 
 async function main(): Promise<void> {
+  // --ab: every twin in lab/builds.ts; --ab=no-head,fetch: those. The guide's page always.
+  const ab = process.argv.find((arg) => arg.startsWith("--ab"))
+  const chosen = ab?.includes("=") ? ab.split("=")[1].split(",") : ab ? Object.keys(variants) : []
+  const twins = ["guide", ...chosen.filter((name) => name !== "guide")]
   buildIfNeeded()
-  const rows: Row[] = []
-  for (const latencyMs of LATENCIES_MS) rows.push(...(await measure(latencyMs)))
+  const builds = twins.map((name) => {
+    if (!variants[name]) throw new Error(`No twin named ${name} in lab/builds.ts`)
+    return { name, site: buildVariant(variants[name]) }
+  })
+
+  const upstream = await startUpstream()
+  const env = { DOG_API_URL: upstream.apiUrl }
+  const servers: Record<string, GatsbyServer> = { site: await startGatsby("serve", { env }) }
+  for (const build of builds) servers[build.name] = await startGatsby("serve", { env, site: build.site })
+  const ratios: string[] = []
+  const notes: string[] = []
+  try {
+    record("upstream alone", "random dog", measure(`${upstream.apiUrl}/breeds/image/random`))
+    // The site and its twins take turns, the site first in odd rounds and last in even ones, so that
+    // no one gains from its place in the order.
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = round % 2 ? ["site", ...twins] : [...twins, "site"]
+      const rps: Record<string, number> = {}
+      for (const name of order) {
+        rps[name] = record(`${name} (round ${round})`, "/ssr/", measure(`${servers[name].url}/ssr/`)).rps
+      }
+      for (const name of twins)
+        ratios.push(`| ${round} | site ÷ ${name} | ${(rps.site / rps[name]).toFixed(2)} |`)
+    }
+    record("site", "static /", measure(`${servers.site.url}/`))
+    record("site", "/ssr/ page-data", measure(`${servers.site.url}/page-data/ssr/page-data.json`))
+    record("site", "/breeds/husky/", measure(`${servers.site.url}/breeds/husky/`))
+    record("site", "DELETE /ssr/", measure(`${servers.site.url}/ssr/`, "DELETE"))
+
+    upstream.set("latency 50")
+    record("site, upstream 50 ms", "/ssr/", measure(`${servers.site.url}/ssr/`))
+    record("guide, upstream 50 ms", "/ssr/", measure(`${servers.guide.url}/ssr/`))
+    upstream.set("latency 0")
+
+    for (const mode of ["http-500", "hang"]) {
+      upstream.set(mode)
+      const before = (await upstream.stats()).requests
+      const result = record(`site, upstream ${mode}`, "/ssr/", measure(`${servers.site.url}/ssr/`))
+      const asked = (await upstream.stats()).requests - before
+      const pages = Math.round(result.rps * (SECONDS + WARM_UP_SECONDS))
+      notes.push(
+        `- Upstream ${mode}: the site asked it ${asked} times for about ${pages} pages (warm-up included).`,
+      )
+    }
+    upstream.set("big")
+    record("site, upstream 8 MB answer", "/ssr/", measure(`${servers.site.url}/ssr/`))
+    upstream.set("ok")
+    notes.push(
+      `- Peak RSS of the site's server over the whole run, 8 MB answers included: ${peakRssMb(servers.site.pid)} MB.`,
+    )
+  } finally {
+    for (const server of Object.values(servers)) await server.stop()
+    upstream.stop()
+  }
 
   const report = [
-    `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench\`: ${os.cpus().length} cores, Node ${process.version},`,
-    `${CONNECTIONS} connections, ${WARM_UP_SECONDS} s warm-up, ${SECONDS} s per target, \`gatsby serve\` and the stand-in API on 127.0.0.1.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench${ab ? ` -- ${ab}` : ""}\`: ${os.cpus().length} cores, Node ${process.version},`,
+    `${CONNECTIONS} connections, ${WARM_UP_SECONDS} s warm-up, ${SECONDS} s per row, each site on \`gatsby serve\`,`,
+    "the upstream (lab/upstream.ts) and autocannon each in a process of their own, all on 127.0.0.1.",
     "",
-    table(rows),
+    "| setup | target | req/s | p50 ms | p99 ms | errors | statuses |",
+    "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ...rows.map(
+      (r) =>
+        `| ${r.setup} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${Object.entries(
+          r.statuses,
+        )
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(", ")} |`,
+    ),
+    "",
+    "| round | ratio | req/s |",
+    "| ---: | --- | ---: |",
+    ...ratios,
+    "",
+    ...notes,
   ].join("\n")
   console.log(`\n${report}\n`)
   writeBenchmarksSection("bench", report)

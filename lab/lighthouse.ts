@@ -19,7 +19,7 @@ async function main(): Promise<void> {
 
   buildIfNeeded()
   const api = await startStandInApi()
-  const site = await startGatsby("serve", { DOG_API_URL: api.apiUrl })
+  const site = await startGatsby("serve", { env: { DOG_API_URL: api.apiUrl } })
   const chrome = await chromeLauncher.launch({
     chromePath,
     chromeFlags: ["--headless=new", "--no-sandbox", ...CHROMIUM_FLAGS],

@@ -91,10 +91,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "ssr-profile-"))
   const api = await startStandInApi()
   const started = Date.now()
-  const site = await startGatsby("serve", { DOG_API_URL: api.apiUrl }, [
-    "--cpu-prof",
-    `--cpu-prof-dir=${dir}`,
-  ])
+  const site = await startGatsby("serve", {
+    env: { DOG_API_URL: api.apiUrl },
+    nodeOptions: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+  })
   let requests = 0
   try {
     await autocannon({ url: `${site.url}/ssr/`, connections: 16, duration: WARM_UP_SECONDS })
