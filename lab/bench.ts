@@ -5,7 +5,6 @@ import os from "node:os"
 import { startGatsby, type GatsbyServer } from "../e2e/gatsby"
 import { writeBenchmarksSection } from "./benchmarks-doc"
 import { buildVariant, variants } from "./builds"
-import { buildIfNeeded } from "./site"
 
 // `npm run bench`: /ssr/ held against the guide's page as written, built beside the site with the same
 // Gatsby and served by the same server, in one run; then the site with a slow, a failing, a hanging and
@@ -90,16 +89,15 @@ async function main(): Promise<void> {
   // --ab: every twin in lab/builds.ts; --ab=no-head,fetch: those. The guide's page always.
   const ab = process.argv.find((arg) => arg.startsWith("--ab"))
   const chosen = ab?.includes("=") ? ab.split("=")[1].split(",") : ab ? Object.keys(variants) : []
-  const twins = ["guide", ...chosen.filter((name) => name !== "guide")]
-  buildIfNeeded()
-  const builds = twins.map((name) => {
+  const twins = ["guide", ...chosen.filter((name) => name !== "guide" && name !== "site")]
+  const builds = ["site", ...twins].map((name) => {
     if (!variants[name]) throw new Error(`No twin named ${name} in lab/builds.ts`)
     return { name, site: buildVariant(variants[name]) }
   })
 
   const upstream = await startUpstream()
   const env = { DOG_API_URL: upstream.apiUrl }
-  const servers: Record<string, GatsbyServer> = { site: await startGatsby("serve", { env }) }
+  const servers: Record<string, GatsbyServer> = {}
   for (const build of builds) servers[build.name] = await startGatsby("serve", { env, site: build.site })
   const ratios: string[] = []
   const notes: string[] = []

@@ -35,6 +35,13 @@ async function getText(url: URL, timeout: number, maxBytes: number): Promise<str
 `
 
 export const variants: Record<string, Variant> = {
+  // The site itself, built the same way as its twins: a build in the site's own folder can differ
+  // (gatsby develop's leftovers in .cache), and measured slower than a fresh copy.
+  site: {
+    name: "site",
+    what: "the site as it is",
+    patch() {},
+  },
   guide: {
     name: "guide",
     what: "the guide's page as written (lab/guide-page.js) in place of src/pages/ssr.tsx",
