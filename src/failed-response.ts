@@ -23,6 +23,7 @@ export function apiFailure(page: string, error: unknown) {
 
 // An SSR page is read with GET (and HEAD, which Node answers with GET's headers); anything else would
 // ask the dog API for nothing. 405 says which methods there are, and no cache keeps it.
+// Gatsby always passes the method; without one (a direct call), the page is shown as for GET.
 export function refusedMethod(method: string | undefined) {
   if (method === undefined || method === "GET" || method === "HEAD") return null
   return {
