@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { setTimeout as sleep } from "node:timers/promises"
 import { getResponse } from "msw"
 import { failures, handlers, type Failure } from "../mocks/handlers"
 
@@ -16,23 +15,18 @@ export type StandInApi = {
   failedSinceAsked(): boolean
   // How many API requests (not images) it has answered.
   apiRequests(): number
-  // How many TCP connections clients have opened to it: with keep-alive, far fewer than requests.
-  connections(): number
   close(): Promise<void>
 }
 
-// latencyMs delays every API answer, as a distant API would (the benchmark uses 50 ms).
-export async function startStandInApi({ port = 0, latencyMs = 0 } = {}): Promise<StandInApi> {
+export async function startStandInApi({ port = 0 } = {}): Promise<StandInApi> {
   let failure: Failure | null = null
   let failedSince = false
   let apiRequests = 0
-  let connections = 0
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", origin)
     if (url.pathname.startsWith("/api/")) {
       apiRequests += 1
-      if (latencyMs > 0) await sleep(latencyMs)
     }
     const active = failure ? [failures[failure], ...handlers] : handlers
     const response =
@@ -52,7 +46,6 @@ export async function startStandInApi({ port = 0, latencyMs = 0 } = {}): Promise
       res.writeHead(500).end(String(error))
     })
   })
-  server.on("connection", () => (connections += 1))
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve))
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
@@ -68,7 +61,6 @@ export async function startStandInApi({ port = 0, latencyMs = 0 } = {}): Promise
       return failed
     },
     apiRequests: () => apiRequests,
-    connections: () => connections,
     close() {
       // A hanging answer would otherwise keep close() waiting forever.
       server.closeAllConnections()
