@@ -12,7 +12,8 @@ const nodeAdapterPath = path.resolve("node-adapter")
 const adapter = process.env.NETLIFY
   ? netlifyAdapter({ excludeDatastoreFromEngineFunction: true })
   : existsSync(nodeAdapterPath)
-    ? (require(nodeAdapterPath) as AdapterInit)()
+    ? // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path that may not be there
+      (require(nodeAdapterPath) as AdapterInit)()
     : undefined
 
 const config: GatsbyConfig = {

@@ -1,8 +1,11 @@
+import { existsSync } from "node:fs"
+
 /** @type {import('jest').Config} */
 export default {
   // getServerData runs in Node; component tests ask for jest-fixed-jsdom in a docblock.
   testEnvironment: "node",
-  roots: ["<rootDir>/__tests__"],
+  // node-adapter/ is optional, and keeps its tests with it.
+  roots: ["<rootDir>/__tests__", ...(existsSync("node-adapter") ? ["<rootDir>/node-adapter"] : [])],
   setupFilesAfterEnv: ["<rootDir>/jest.setup.ts"],
   transform: {
     "^.+\\.[cm]?[jt]sx?$": [

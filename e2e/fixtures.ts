@@ -2,9 +2,10 @@ import { existsSync } from "node:fs"
 import path from "node:path"
 import { expect, test as base, type Locator, type Page } from "@playwright/test"
 import { startStandInApi, type StandInApi } from "../stand-in-api/server"
-import { buildSite, root, startGatsby } from "./gatsby"
+import { buildSite, root, startSite, type SiteMode } from "./gatsby"
 
-export type SiteOptions = { mode: "develop" | "serve" }
+// netlify: build for Netlify (as Netlify's own builds do, with NETLIFY=true) rather than for Node.
+export type SiteOptions = { mode: SiteMode; netlify: boolean }
 
 // Short, so that the hanging-API test ends quickly (the site's default is 5 s), but not 1 s: a second
 // run of the suite once saw /breeds/ time out under gatsby develop, whose compiles block its event loop.
@@ -18,6 +19,7 @@ type TestFixtures = { problems: string[] }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
   mode: ["serve", { option: true, scope: "worker" }],
+  netlify: [false, { option: true, scope: "worker" }],
 
   // The stand-in dog API, in this worker's process, so that a test can make it fail.
   api: [
@@ -30,13 +32,13 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: "worker" },
   ],
 
-  // `gatsby build`, once per worker, in the serve project; gatsby develop needs none. The develop
-  // project runs first, so this builds on top of develop's files, as a person who develops and then
-  // deploys does.
+  // `gatsby build`, once per worker, in the serve and netlify projects; gatsby develop needs none, and
+  // the Node server serves the serve project's build. The develop project runs first, so this builds on
+  // top of develop's files, as a person who develops and then deploys does.
   build: [
-    async ({ mode }, use) => {
+    async ({ mode, netlify }, use) => {
       const afterDevelop = existsSync(path.join(root, "public/page-data/ssr/page-data.json"))
-      if (mode === "serve") buildSite()
+      if (mode === "serve") buildSite(root, { NETLIFY: netlify ? "true" : "" })
       await use({ afterDevelop })
     },
     { scope: "worker", timeout: 300_000 },
@@ -47,13 +49,13 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
   site: [
     async ({ mode, api, build }, use) => {
       void build // requested for its effect: the production build exists
-      const gatsby = await startGatsby(mode, {
+      const server = await startSite(mode, {
         env: { DOG_API_URL: api.apiUrl, DOG_API_TIMEOUT_MS: String(API_TIMEOUT_MS) },
       })
       try {
-        await use(gatsby.url)
+        await use(server.url)
       } finally {
-        await gatsby.stop()
+        await server.stop()
       }
     },
     { scope: "worker", timeout: 300_000 },

@@ -2,8 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import { createServer } from "node:net"
 import path from "node:path"
 
-// Starting and stopping Gatsby for the browser tests (and the optional lab/), with Gatsby's own commands
-// as a person types them.
+// Starting and stopping the site for the browser tests (and the optional lab/), with the commands a person
+// types: Gatsby's own, and the optional Node server's (node-adapter/, `npm start`).
 
 // From __filename: under tsx, when lab/ (ES modules) imports this file, __dirname is wrong.
 export const root = path.resolve(path.dirname(__filename), "..")
@@ -12,10 +12,10 @@ const gatsbyEnv = { ...process.env, GATSBY_TELEMETRY_DISABLED: "1" }
 
 // `gatsby build`, with no clean first: whatever gatsby develop left in public/ must not matter.
 // `site` is the site's folder: this one, or a copy that the lab builds beside it.
-export function buildSite(site = root): void {
+export function buildSite(site = root, env: NodeJS.ProcessEnv = {}): void {
   const build = spawnSync(process.execPath, [gatsbyCli, "build"], {
     cwd: site,
-    env: gatsbyEnv,
+    env: { ...gatsbyEnv, ...env },
     encoding: "utf8",
   })
   if (build.status !== 0) throw new Error(`gatsby build failed:\n${build.stdout}${build.stderr}`)
@@ -29,7 +29,18 @@ async function freePort(): Promise<number> {
   return port
 }
 
-export type GatsbyServer = { url: string; pid: number; stop(): Promise<void> }
+// gatsby develop; gatsby serve; or `npm start`, the Node server that node-adapter/ adds to a build.
+export type SiteMode = "develop" | "serve" | "node"
+
+export type SiteServer = {
+  url: string
+  pid: number
+  // Its exit code, once it has exited.
+  exited: Promise<number | null>
+  // What it has printed so far.
+  output(): string
+  stop(): Promise<void>
+}
 
 type StartOptions = {
   env?: NodeJS.ProcessEnv
@@ -38,17 +49,26 @@ type StartOptions = {
   site?: string
 }
 
-// `gatsby develop` or `gatsby serve` (after buildSite) on a free port of 127.0.0.1, once it answers.
-export async function startGatsby(
-  command: "develop" | "serve",
+// The site in a mode (production ones after buildSite) on a free port of 127.0.0.1, once it answers.
+export async function startSite(
+  mode: SiteMode,
   { env = {}, nodeOptions = [], site = root }: StartOptions = {},
-): Promise<GatsbyServer> {
+): Promise<SiteServer> {
   const port = await freePort()
+  const [command, serverEnv] =
+    mode === "node"
+      ? [[path.join(site, "node-adapter/start.js")], { PORT: String(port), HOST: "127.0.0.1" }]
+      : [[gatsbyCli, mode, "-H", "127.0.0.1", "-p", String(port)], {}]
   const child: ChildProcess = spawn(
     process.execPath,
-    [...nodeOptions, gatsbyCli, command, "-H", "127.0.0.1", "-p", String(port)],
+    [...nodeOptions, ...command],
     // Its own process group, so that stopping it also stops the workers gatsby starts.
-    { cwd: site, env: { ...gatsbyEnv, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    {
+      cwd: site,
+      env: { ...gatsbyEnv, ...serverEnv, ...env },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   )
   let output = ""
   child.stdout?.on("data", (chunk) => (output += chunk))
@@ -69,7 +89,7 @@ export async function startGatsby(
   try {
     for (;;) {
       if (exitCode !== undefined)
-        throw new Error(`gatsby ${command} exited (${exitCode}) before answering:\n${output}`)
+        throw new Error(`${command.join(" ")} exited (${exitCode}) before answering:\n${output}`)
       const up = await fetch(`${url}/`).then(
         (res) => res.ok,
         () => false,
@@ -81,5 +101,5 @@ export async function startGatsby(
     await stop()
     throw error
   }
-  return { url, pid: child.pid!, stop }
+  return { url, pid: child.pid!, exited, output: () => output, stop }
 }

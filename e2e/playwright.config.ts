@@ -1,6 +1,21 @@
-import { defineConfig } from "@playwright/test"
+import { existsSync } from "node:fs"
+import path from "node:path"
+import { defineConfig, type Project } from "@playwright/test"
 import { CHROMIUM_FLAGS, findChromium } from "./chromium"
 import type { SiteOptions } from "./fixtures"
+
+// The optional Node server: every production test against it, and its own, when its folder is there.
+const nodeServer: Project<SiteOptions>[] = existsSync(path.join(__dirname, "../node-adapter"))
+  ? [
+      {
+        name: "node",
+        use: { mode: "node" },
+        dependencies: ["serve"],
+        testDir: "..",
+        testMatch: ["e2e/ssr.spec.ts", "e2e/breeds.spec.ts", "e2e/budgets.spec.ts", "node-adapter/*.spec.ts"],
+      },
+    ]
+  : []
 
 export default defineConfig<SiteOptions>({
   testDir: ".",
@@ -15,8 +30,9 @@ export default defineConfig<SiteOptions>({
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
   },
-  // In the order a person goes: gatsby develop, then gatsby build (no clean) and gatsby serve, then
-  // gatsby develop again. Each step depends on the one before, so that the order is kept.
+  // In the order a person goes: gatsby develop, then gatsby build (no clean) and gatsby serve, the same
+  // build on the Node server (`npm start`), a build for Netlify, then gatsby develop again. Each step
+  // depends on the one before, so that the order is kept.
   projects: [
     {
       name: "develop",
@@ -24,11 +40,24 @@ export default defineConfig<SiteOptions>({
       // Byte budgets and the Netlify function are about the production build.
       testIgnore: ["budgets.spec.ts", "netlify-function.spec.ts", "gatsby-commands.spec.ts"],
     },
-    { name: "serve", use: { mode: "serve" }, dependencies: ["develop"], grepInvert: /@after-build/ },
+    {
+      name: "serve",
+      use: { mode: "serve" },
+      dependencies: ["develop"],
+      testIgnore: ["netlify-function.spec.ts"],
+      grepInvert: /@after-build/,
+    },
+    ...nodeServer,
+    {
+      name: "netlify",
+      use: { mode: "serve", netlify: true },
+      dependencies: [nodeServer.length ? "node" : "serve"],
+      testMatch: "netlify-function.spec.ts",
+    },
     {
       name: "develop after build",
       use: { mode: "develop" },
-      dependencies: ["serve"],
+      dependencies: ["netlify"],
       testMatch: "gatsby-commands.spec.ts",
       grep: /@after-build/,
     },

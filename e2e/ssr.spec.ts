@@ -74,13 +74,13 @@ test("loads the home page with no console errors or failed requests", async ({ p
 
 test("shows the 404 page for a missing page, with no other errors", async ({ page, problems, mode }) => {
   // gatsby develop shows its own page listing for a missing URL; the site's 404 page is at /404/.
-  const missing = mode === "serve" ? "/no-such-page/" : "/404/"
+  const missing = mode === "develop" ? "/404/" : "/no-such-page/"
 
   const response = await page.goto(missing)
 
   await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible()
   await page.waitForLoadState("networkidle")
-  if (mode === "serve") {
+  if (mode !== "develop") {
     expect(response?.status()).toBe(404)
     // Expected: 404s for the missing page, its page-data, and Gatsby's re-check of the path. Nothing else.
     const missingPage = /\/no-such-page\/?$|\/page-data\/no-such-page\/page-data\.json$/
@@ -116,7 +116,7 @@ for (const failure of ["http-500", "hang", "not-json", "javascript-url", "too-la
     await expect(page.getByRole("status")).toHaveText(/try refreshing/i)
     await page.waitForLoadState("networkidle")
     await expect(page.getByRole("img")).toHaveCount(0)
-    if (mode === "serve") {
+    if (mode !== "develop") {
       expect(response?.status()).toBe(500)
       expect(response?.headers()["cache-control"]).toBe("no-store")
       // Bounded by the site's timeout (plus slack for a busy machine), not by the hanging API.
@@ -177,7 +177,7 @@ test("answers methods other than GET and HEAD without asking the dog API (405 in
     for (const method of ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
       const response = await request.fetch(path, { method })
 
-      if (mode === "serve") {
+      if (mode !== "develop") {
         expect(response.status(), `${method} ${path}`).toBe(405)
         expect(response.headers()["allow"]).toBe("GET, HEAD")
         expect(response.headers()["cache-control"]).toBe("no-store")

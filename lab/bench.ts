@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import os from "node:os"
-import { startGatsby, type GatsbyServer } from "../e2e/gatsby"
+import { startSite, type SiteServer } from "../e2e/gatsby"
 import { writeBenchmarksSection } from "./benchmarks-doc"
 import { buildVariant, variants } from "./builds"
 
@@ -17,7 +17,10 @@ import { buildVariant, variants } from "./builds"
 const CONNECTIONS = 16
 const WARM_UP_SECONDS = 2
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
+// The site against its twins: many short rows, taken in turns, because this machine's speed drifts by
+// more over tens of seconds than the pages differ; a ratio of neighbours cancels the drift.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12)
+const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 3)
 const autocannonCli = createRequire(import.meta.url).resolve("autocannon/autocannon.js")
 
 type Load = { rps: number; p50: number; p99: number; errors: number; statuses: Record<string, number> }
@@ -74,6 +77,10 @@ function peakRssMb(pid: number): number {
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024)
 }
 
+const sum = (numbers: number[]): number => numbers.reduce((a, b) => a + b, 0)
+const median = (numbers: number[]): number =>
+  [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]
+
 type Row = { setup: string; target: string } & Load
 
 const rows: Row[] = []
@@ -97,22 +104,37 @@ async function main(): Promise<void> {
 
   const upstream = await startUpstream()
   const env = { DOG_API_URL: upstream.apiUrl }
-  const servers: Record<string, GatsbyServer> = {}
-  for (const build of builds) servers[build.name] = await startGatsby("serve", { env, site: build.site })
+  const servers: Record<string, SiteServer> = {}
+  for (const build of builds) servers[build.name] = await startSite("serve", { env, site: build.site })
+  const rounds: string[] = []
   const ratios: string[] = []
   const notes: string[] = []
   try {
     record("upstream alone", "random dog", measure(`${upstream.apiUrl}/breeds/image/random`))
     // The site and its twins take turns, the site first in odd rounds and last in even ones, so that
     // no one gains from its place in the order.
+    const runs: Record<string, Load[]> = Object.fromEntries(builds.map(({ name }) => [name, []]))
+    for (const { name } of builds) load(`${servers[name].url}/ssr/`, WARM_UP_SECONDS)
     for (let round = 1; round <= ROUNDS; round++) {
       const order = round % 2 ? ["site", ...twins] : [...twins, "site"]
-      const rps: Record<string, number> = {}
-      for (const name of order) {
-        rps[name] = record(`${name} (round ${round})`, "/ssr/", measure(`${servers[name].url}/ssr/`)).rps
-      }
-      for (const name of twins)
-        ratios.push(`| ${round} | site ÷ ${name} | ${(rps.site / rps[name]).toFixed(2)} |`)
+      for (const name of order) runs[name].push(load(`${servers[name].url}/ssr/`, ROUND_SECONDS))
+    }
+    for (const { name } of builds) {
+      const rps = runs[name].map((run) => run.rps)
+      console.log(`${name.padEnd(12)} /ssr/ req/s by round: ${rps.map((n) => n.toFixed(0)).join(" ")}`)
+      rounds.push(
+        `| ${name} | ${median(rps).toFixed(0)} | ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)} | ${median(runs[name].map((run) => run.p50))} | ${median(runs[name].map((run) => run.p99))} |`,
+      )
+    }
+    for (const name of twins) {
+      const each = runs.site.map((site, i) => site.rps / runs[name][i].rps)
+      const all = sum(runs.site.map((run) => run.rps)) / sum(runs[name].map((run) => run.rps))
+      ratios.push(
+        `| site ÷ ${name} | ${median(each).toFixed(2)} | ${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)} | ${all.toFixed(2)} |`,
+      )
+      console.log(
+        `site ÷ ${name}: median ${median(each).toFixed(2)} of ${each.map((r) => r.toFixed(2)).join(" ")}`,
+      )
     }
     record("site", "static /", measure(`${servers.site.url}/`))
     record("site", "/ssr/ page-data", measure(`${servers.site.url}/page-data/ssr/page-data.json`))
@@ -161,8 +183,14 @@ async function main(): Promise<void> {
           .join(", ")} |`,
     ),
     "",
-    "| round | ratio | req/s |",
-    "| ---: | --- | ---: |",
+    `/ssr/ in ${ROUNDS} rounds of ${ROUND_SECONDS} s, each build in turn (medians of the rounds):`,
+    "",
+    "| /ssr/ of | req/s | range | p50 ms | p99 ms |",
+    "| --- | ---: | --- | ---: | ---: |",
+    ...rounds,
+    "",
+    "| ratio | median of the rounds | range | of all requests |",
+    "| --- | ---: | --- | ---: |",
     ...ratios,
     "",
     ...notes,

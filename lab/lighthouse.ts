@@ -3,7 +3,7 @@ import lighthouse from "lighthouse"
 import { startStandInApi } from "../stand-in-api/server"
 import { writeBenchmarksSection } from "./benchmarks-doc"
 import { CHROMIUM_FLAGS, findChromium } from "../e2e/chromium"
-import { startGatsby } from "../e2e/gatsby"
+import { startSite } from "../e2e/gatsby"
 import { buildIfNeeded } from "./site"
 
 // `npm run lighthouse`: Lighthouse's scores for / and /ssr/ on `gatsby serve`, with the stand-in API
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
 
   buildIfNeeded()
   const api = await startStandInApi()
-  const site = await startGatsby("serve", { env: { DOG_API_URL: api.apiUrl } })
+  const site = await startSite("serve", { env: { DOG_API_URL: api.apiUrl } })
   const chrome = await chromeLauncher.launch({
     chromePath,
     chromeFlags: ["--headless=new", "--no-sandbox", ...CHROMIUM_FLAGS],

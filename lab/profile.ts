@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url"
 import autocannon from "autocannon"
 import { startStandInApi } from "../stand-in-api/server"
 import { writeBenchmarksSection } from "./benchmarks-doc"
-import { startGatsby } from "../e2e/gatsby"
+import { startSite } from "../e2e/gatsby"
 import { buildIfNeeded } from "./site"
 
 // `npm run profile`: where the time of a request for /ssr/ goes. gatsby serve runs under
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "ssr-profile-"))
   const api = await startStandInApi()
   const started = Date.now()
-  const site = await startGatsby("serve", {
+  const site = await startSite("serve", {
     env: { DOG_API_URL: api.apiUrl },
     nodeOptions: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
   })

@@ -23,7 +23,9 @@ const nodeAdapter = () => ({
       pathToEntryPoint,
     }))
     writeFileSync(ROUTES_FILE, JSON.stringify({ routes: routesManifest, functions, headerRoutes }))
-    reporter.info(`node-adapter: ${routesManifest.length} routes in ${ROUTES_FILE}; serve them with npm start`)
+    reporter.info(
+      `node-adapter: ${routesManifest.length} routes in ${ROUTES_FILE}; serve them with npm start`,
+    )
   },
 })
 

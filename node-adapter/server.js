@@ -51,16 +51,20 @@ async function createServer({
   const app = Fastify({
     http: {
       headersTimeout: timeouts.headersMs,
-      requestTimeout: timeouts.requestMs,
-      // How often Node checks the two above; its default (30 s) would let them run that much late.
+      // How often Node checks headersTimeout and requestTimeout; its default (30 s) would let them run
+      // that much late.
       connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
     },
+    requestTimeout: timeouts.requestMs,
     keepAliveTimeout: timeouts.idleMs,
     connectionTimeout: timeouts.socketMs,
     bodyLimit: BODY_LIMIT,
     // A dynamic segment (a breed) longer than this matches no route: 404 without asking the engine.
     // /ssr matches /ssr/'s route, and the hook below redirects it there, as gatsby serve does.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    // A malformed escape in the path (400), a segment over maxParamLength (414): fastify's own status,
+    // with a short message rather than its JSON.
+    frameworkErrors: (error, _request, reply) => plainError(reply, error.statusCode ?? 400),
   })
   const reportError = boundedErrorLog(log)
 
@@ -77,9 +81,7 @@ async function createServer({
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body))
 
   app.addHook("onRequest", async (request, reply) => {
-    if (request.url.length > MAX_URL_LENGTH) {
-      return reply.code(414).type("text/plain; charset=utf-8").send(`${STATUS_CODES[414]}\n`)
-    }
+    if (request.url.length > MAX_URL_LENGTH) return plainError(reply, 414)
   })
   app.addHook("onRequest", async (request, reply) => {
     const canonical = request.routeOptions.url
@@ -101,7 +103,8 @@ async function createServer({
     for (const { key, value } of everyPath) if (!reply.hasHeader(key)) reply.header(key, value)
   })
 
-  // For load balancers: 200 while it serves, 503 once it is shutting down (fastify's own).
+  // For load balancers: 200 while it serves. Once it shuts down it takes no new connections, and
+  // fastify answers 503 on those it still has.
   app.get("/healthz", (_request, reply) => reply.header("cache-control", "no-store").send("ok\n"))
 
   const functions = new Map(
@@ -127,10 +130,9 @@ async function createServer({
   app.setErrorHandler((/** @type {import("fastify").FastifyError} */ error, request, reply) => {
     const status = typeof error.statusCode === "number" && error.statusCode >= 400 ? error.statusCode : 500
     if (status >= 500) reportError(error, request)
-    reply.code(status).header("cache-control", "no-store")
-    if (status === 500) return reply.sendFile("500.html")
-    // 400 for a malformed escape, 413 for a body too large, 415, …: a short message, no stack.
-    return reply.type("text/plain; charset=utf-8").send(`${STATUS_CODES[status] ?? "Error"}\n`)
+    if (status === 500) return reply.code(500).header("cache-control", "no-store").sendFile("500.html")
+    // 413 for a body too large, 414 for a path segment too long, …: a short message, no stack.
+    return plainError(reply, status)
   })
 
   return app
@@ -173,12 +175,7 @@ function fileOrRedirectRoute(route) {
   return {
     onRequest: async (request, reply) => {
       if (!PAGE_METHODS.includes(request.method)) {
-        return reply
-          .code(405)
-          .header("allow", PAGE_METHODS.join(", "))
-          .header("cache-control", "no-store")
-          .type("text/plain; charset=utf-8")
-          .send(`${STATUS_CODES[405]}\n`)
+        return plainError(reply.header("allow", PAGE_METHODS.join(", ")), 405)
       }
     },
     handler:
@@ -218,6 +215,16 @@ function functionRoute(route, functions) {
   }
 }
 
+// A client's mistake: its status and name, which no cache keeps.
+/** @param {import("fastify").FastifyReply} reply @param {number} status */
+function plainError(reply, status) {
+  return reply
+    .code(status)
+    .header("cache-control", "no-store")
+    .type("text/plain; charset=utf-8")
+    .send(`${STATUS_CODES[status] ?? "Error"}\n`)
+}
+
 /** @param {string} url @returns {[string, string]} the path, and the query with its "?" */
 function splitUrl(url) {
   const query = url.indexOf("?")
@@ -239,7 +246,9 @@ function gatsbyResponse(reply) {
     json: (body) => void reply.type("application/json; charset=utf-8").send(JSON.stringify(body)),
     end: (body) => void reply.send(body ?? ""),
     redirect: (statusOrUrl, url) =>
-      void (typeof statusOrUrl === "number" ? reply.redirect(url ?? "/", statusOrUrl) : reply.redirect(statusOrUrl)),
+      void (typeof statusOrUrl === "number"
+        ? reply.redirect(url ?? "/", statusOrUrl)
+        : reply.redirect(statusOrUrl)),
   }
   return res
 }

@@ -1,0 +1,372 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { connect, type Socket } from "node:net"
+import os from "node:os"
+import path from "node:path"
+import { gunzipSync } from "node:zlib"
+import type { FastifyInstance } from "fastify"
+import { createServer, TIMEOUTS } from "./server"
+
+// The server against a small build written here, in the shape `gatsby build` and index.js leave:
+// files in public/, functions in .cache/, and the routes. The real build is tested by the browser
+// tests (the node project), which run every production test against `npm start`.
+
+const security = [
+  { key: "x-xss-protection", value: "1; mode=block" },
+  { key: "x-content-type-options", value: "nosniff" },
+  { key: "referrer-policy", value: "same-origin" },
+  { key: "x-frame-options", value: "DENY" },
+]
+const revalidate = [{ key: "cache-control", value: "public, max-age=0, must-revalidate" }, ...security]
+const immutable = [{ key: "cache-control", value: "public, max-age=31536000, immutable" }, ...security]
+
+const files: Record<string, string> = {
+  // Over 1 KB, so that it is worth compressing.
+  "public/index.html": `<!doctype html><title>Home</title><h1>Home</h1>${"<p>Dogs.</p>".repeat(100)}`,
+  "public/404.html": "<!doctype html><h1>Page not found</h1>",
+  "public/500.html": "<!doctype html><h1>Something went wrong</h1>",
+  "public/app-0123abcd.js": "console.log('app')",
+  "public/favicon.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+  "package.json": '{"private": true}',
+  // A stand-in for Gatsby's SSR engine, with its (req, res) signature.
+  ".cache/page-ssr/lambda.js": `
+    exports.default = async (req, res) => {
+      if (req.url === "/slow/") await new Promise((resolve) => setTimeout(resolve, 300))
+      if (req.url === "/throws/") throw new Error("the engine broke")
+      if (req.url === "/ssr/") return res.status(500).setHeader("cache-control", "no-store").send("<h1>No dog</h1>")
+      res.send("<h1>" + req.url + "</h1>")
+    }`,
+  // A Gatsby Function, as Gatsby compiles one from src/api/.
+  ".cache/functions/echo.js": `
+    module.exports = (req, res) => res.status(201).json({ method: req.method, query: req.query, body: req.body })`,
+}
+
+const routes = {
+  routes: [
+    { type: "static", path: "/", filePath: "public/index.html", headers: revalidate },
+    { type: "static", path: "/app-0123abcd.js", filePath: "public/app-0123abcd.js", headers: immutable },
+    // As Gatsby's manifest gives a file with an extension it does not know.
+    { type: "static", path: "/favicon.svg/", filePath: "public/favicon.svg", headers: revalidate },
+    { type: "function", path: "/ssr/", functionId: "ssr-engine" },
+    { type: "function", path: "/slow/", functionId: "ssr-engine" },
+    { type: "function", path: "/throws/", functionId: "ssr-engine" },
+    { type: "function", path: "/breeds/:breed/", functionId: "ssr-engine" },
+    { type: "function", path: "/api/echo", functionId: "echo" },
+  ],
+  functions: [
+    { functionId: "ssr-engine", pathToEntryPoint: ".cache/page-ssr/lambda.js" },
+    { functionId: "echo", pathToEntryPoint: ".cache/functions/echo.js" },
+  ],
+  headerRoutes: [{ path: "/*", headers: revalidate }],
+}
+
+let root: string
+let app: FastifyInstance
+let logged: string[]
+
+beforeAll(() => {
+  root = mkdtempSync(path.join(os.tmpdir(), "node-adapter-"))
+  for (const [file, text] of Object.entries({
+    ...files,
+    ".cache/node-server/routes.json": JSON.stringify(routes),
+  })) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true })
+    writeFileSync(path.join(root, file), text)
+  }
+})
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+beforeEach(async () => {
+  logged = []
+  app = await createServer({ root, log: (line) => logged.push(line) })
+})
+afterEach(() => app.close())
+
+test("serves a page with the headers Gatsby gave it", async () => {
+  const res = await app.inject("/")
+
+  expect(res.statusCode).toBe(200)
+  expect(res.headers["content-type"]).toBe("text/html; charset=utf-8")
+  expect(res.headers["cache-control"]).toBe("public, max-age=0, must-revalidate")
+  expect(res.headers["x-frame-options"]).toBe("DENY")
+})
+
+test("lets browsers keep hashed JavaScript for a year without asking again", async () => {
+  const res = await app.inject("/app-0123abcd.js")
+
+  expect(res.statusCode).toBe(200)
+  expect(res.headers["cache-control"]).toBe("public, max-age=31536000, immutable")
+})
+
+test("serves a file by its name where Gatsby's routes gave it a trailing slash", async () => {
+  const res = await app.inject("/favicon.svg")
+
+  expect(res.statusCode).toBe(200)
+  expect(res.headers["content-type"]).toMatch(/^image\/svg\+xml/)
+})
+
+test("redirects a page's address without its trailing slash there, keeping the query", async () => {
+  const res = await app.inject("/breeds/husky?after=1.jpg")
+
+  expect(res.statusCode).toBe(301)
+  expect(res.headers.location).toBe("/breeds/husky/?after=1.jpg")
+})
+
+test("sends no redirect to another site for an address that starts with two slashes", async () => {
+  const res = await app.inject("//example.com/")
+
+  expect(res.statusCode).toBe(404)
+  expect(res.headers.location).toBeUndefined()
+})
+
+test("keeps the status and headers that a page's getServerData set", async () => {
+  const res = await app.inject("/ssr/")
+
+  expect(res.statusCode).toBe(500)
+  expect(res.headers["cache-control"]).toBe("no-store")
+  expect(res.headers["content-type"]).toBe("text/html; charset=utf-8")
+  expect(res.body).toBe("<h1>No dog</h1>")
+})
+
+test("adds Gatsby's security headers to server-rendered pages, and no X-Powered-By or CORS header", async () => {
+  const res = await app.inject("/breeds/husky/")
+
+  expect(res.headers["x-content-type-options"]).toBe("nosniff")
+  expect(res.headers["x-frame-options"]).toBe("DENY")
+  expect(res.headers["x-powered-by"]).toBeUndefined()
+  expect(res.headers["access-control-allow-origin"]).toBeUndefined()
+})
+
+test("compresses HTML for a browser that accepts gzip", async () => {
+  const res = await app.inject({ url: "/", headers: { "accept-encoding": "gzip" } })
+
+  expect(res.headers["content-encoding"]).toBe("gzip")
+  expect(gunzipSync(res.rawPayload).toString()).toBe(files["public/index.html"])
+})
+
+test("answers 405 with Allow to a POST to a page file", async () => {
+  const res = await app.inject({ method: "POST", url: "/", payload: { a: 1 } })
+
+  expect(res.statusCode).toBe(405)
+  expect(res.headers.allow).toBe("GET, HEAD")
+})
+
+test("hands a Gatsby Function its method, query and JSON body, and sends its answer", async () => {
+  const res = await app.inject({ method: "POST", url: "/api/echo?dog=pug", payload: { name: "Rex" } })
+
+  expect(res.statusCode).toBe(201)
+  expect(res.json()).toEqual({ method: "POST", query: { dog: "pug" }, body: { name: "Rex" } })
+})
+
+test("hands a Gatsby Function a form's fields", async () => {
+  const res = await app.inject({
+    method: "POST",
+    url: "/api/echo",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    payload: "name=Rex&breed=pug",
+  })
+
+  expect(res.json().body).toEqual({ name: "Rex", breed: "pug" })
+})
+
+test("answers 413 to a body over 1 MB", async () => {
+  const res = await app.inject({
+    method: "POST",
+    url: "/api/echo",
+    headers: { "content-type": "text/plain" },
+    payload: "a".repeat(1024 * 1024 + 1),
+  })
+
+  expect(res.statusCode).toBe(413)
+})
+
+test("answers 414 to a URL over 8 KB", async () => {
+  const res = await app.inject(`/${"a".repeat(8 * 1024)}/`)
+
+  expect(res.statusCode).toBe(414)
+})
+
+test("answers 414 to a page address with a segment over 200 characters, without asking the page", async () => {
+  const res = await app.inject(`/breeds/${"a".repeat(5000)}/`)
+
+  expect(res.statusCode).toBe(414)
+  expect(res.body).toBe("URI Too Long\n")
+})
+
+test("answers 400 to a malformed escape", async () => {
+  const res = await app.inject("/breeds/%E0%A4%A/")
+
+  expect(res.statusCode).toBe(400)
+  expect(res.body).toBe("Bad Request\n")
+})
+
+test.each([
+  "/../package.json",
+  "/%2e%2e/package.json",
+  "/app-0123abcd.js/..%2f..%2fpackage.json",
+  "/.cache/node-server/routes.json",
+])("answers 404 to %s, and serves nothing from outside public/", async (url) => {
+  const res = await app.inject(url)
+
+  expect(res.statusCode).toBe(404)
+  expect(res.body).not.toContain("private")
+})
+
+test("answers 404 to an address with a NUL byte", async () => {
+  const res = await app.inject("/index.html%00.js")
+
+  expect(res.statusCode).toBe(404)
+})
+
+test("shows the 404 page for an unknown address", async () => {
+  const res = await app.inject("/no-such-page/")
+
+  expect(res.statusCode).toBe(404)
+  expect(res.body).toContain("Page not found")
+})
+
+test("shows the 500 page when a page's function throws", async () => {
+  const res = await app.inject("/throws/")
+
+  expect(res.statusCode).toBe(500)
+  expect(res.headers["cache-control"]).toBe("no-store")
+  expect(res.body).toContain("Something went wrong")
+})
+
+test("logs a failing page's error with its stack the first time", async () => {
+  await app.inject("/throws/")
+
+  expect(logged).toHaveLength(1)
+  expect(logged[0]).toMatch(/^error \[GET \/throws\/\] Error: the engine broke\n\s+at /)
+})
+
+test("logs the same error again at most once a second, with how many it left out", async () => {
+  for (let i = 0; i < 20; i++) await app.inject("/throws/")
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  await app.inject("/throws/")
+
+  expect(logged).toHaveLength(2)
+  expect(logged[1]).toBe("error [GET /throws/] Error: the engine broke (19 more like it left out)")
+})
+
+test("writes no access log by default", async () => {
+  await app.inject("/")
+
+  expect(logged).toEqual([])
+})
+
+test("writes one access log line per request, in Combined Log Format, when asked to", async () => {
+  const withLog = await createServer({ root, accessLog: true, log: (line) => logged.push(line) })
+  await withLog.inject({ url: "/ssr/", headers: { "user-agent": "curl/8", referer: "http://a.example/" } })
+  await withLog.close()
+
+  expect(logged).toHaveLength(1)
+  expect(logged[0]).toMatch(
+    /^127\.0\.0\.1 - - \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/ssr\/ HTTP\/1\.1" 500 15 "http:\/\/a\.example\/" "curl\/8" \d+\.\dms$/,
+  )
+})
+
+test("answers the health check with 200 while it serves", async () => {
+  const res = await app.inject("/healthz")
+
+  expect(res.statusCode).toBe(200)
+  expect(res.headers["cache-control"]).toBe("no-store")
+})
+
+// Real sockets from here: what a slow or idle client does to the server.
+async function listen(server: FastifyInstance): Promise<number> {
+  await server.listen({ port: 0, host: "127.0.0.1" })
+  return (server.server.address() as { port: number }).port
+}
+
+function open(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => resolve(socket)).on("error", reject)
+  })
+}
+
+// Milliseconds from now until the server closes the socket (or sends its own 408 and closes).
+function closedAfter(socket: Socket): Promise<number> {
+  const started = Date.now()
+  return new Promise((resolve) => socket.on("close", () => resolve(Date.now() - started)).resume())
+}
+
+// What the server sent on the socket until it closed it.
+function received(socket: Socket): Promise<string> {
+  let text = ""
+  return new Promise((resolve) =>
+    socket.on("data", (chunk) => (text += chunk)).on("close", () => resolve(text)),
+  )
+}
+
+test("finishes a request in flight when it shuts down, and takes no new connection meanwhile", async () => {
+  const port = await listen(app)
+  const socket = await open(port)
+  const answer = received(socket)
+  socket.write("GET /slow/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+  await new Promise((resolve) => setTimeout(resolve, 50))
+
+  const closing = app.close()
+  const refused = open(port).then(
+    () => "connected",
+    (error: NodeJS.ErrnoException) => error.code,
+  )
+  await closing
+
+  expect(await answer).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*<h1>\/slow\/<\/h1>$/)
+  expect(await refused).toBe("ECONNREFUSED")
+})
+
+const short = { headersMs: 500, requestMs: 1000, idleMs: 300, socketMs: 5000 }
+
+test("closes a connection whose headers arrive too slowly", async () => {
+  const server = await createServer({ root, timeouts: short })
+  const socket = await open(await listen(server))
+  const closed = closedAfter(socket)
+  socket.write("GET / HTTP/1.1\r\nHost: x\r\n")
+  const drip = setInterval(() => socket.writable && socket.write("X-Slow: 1\r\n"), 100)
+
+  const ms = await closed
+  clearInterval(drip)
+  await server.close()
+
+  expect(ms).toBeLessThan(short.headersMs + 1500)
+})
+
+test("closes a connection whose body arrives too slowly", async () => {
+  const server = await createServer({ root, timeouts: short })
+  const socket = await open(await listen(server))
+  const closed = closedAfter(socket)
+  socket.write(
+    "POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n",
+  )
+  const drip = setInterval(() => socket.writable && socket.write("a"), 100)
+
+  const ms = await closed
+  clearInterval(drip)
+  await server.close()
+
+  expect(ms).toBeLessThan(short.requestMs + 1500)
+})
+
+test("closes an idle keep-alive connection", async () => {
+  const server = await createServer({ root, timeouts: short })
+  const socket = await open(await listen(server))
+  const closed = closedAfter(socket)
+  socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+
+  const ms = await closed
+  await server.close()
+
+  expect(ms).toBeLessThan(short.idleMs + 1500)
+})
+
+test("gives slow and idle clients seconds by default, not minutes", () => {
+  for (const ms of Object.values(TIMEOUTS)) expect(ms).toBeLessThanOrEqual(30_000)
+})
+
+test("refuses to start without a build, and says which command makes one", async () => {
+  const empty = mkdtempSync(path.join(os.tmpdir(), "no-build-"))
+
+  await expect(createServer({ root: empty })).rejects.toThrow(/npm run build/)
+  rmSync(empty, { recursive: true })
+})

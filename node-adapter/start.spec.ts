@@ -1,0 +1,140 @@
+import { spawnSync } from "node:child_process"
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import path from "node:path"
+import { gunzipSync } from "node:zlib"
+import { expect, test } from "../e2e/fixtures"
+import { root, startSite } from "../e2e/gatsby"
+
+// `npm start` as a host runs it, on the real build (the serve project's `gatsby build`). The browser
+// tests in e2e/ run against it too, in this same project.
+
+// A dog API that takes its time: it answers each dog after a second.
+async function startSlowApi(): Promise<{ apiUrl: string; asked(): number; close(): void }> {
+  let asked = 0
+  const server: Server = createServer((req, res) => {
+    asked++
+    setTimeout(() => {
+      res.setHeader("content-type", "application/json")
+      res.end(JSON.stringify({ message: `${origin}/images/breeds/pug/n01.jpg`, status: "success" }))
+    }, 1000)
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return { apiUrl: `${origin}/api`, asked: () => asked, close: () => server.close() }
+}
+
+type Answer = { status: number; headers: IncomingHttpHeaders; body: Buffer }
+
+// A GET on a connection of its own, with the body as sent (compressed if it was); or the error that
+// ended it.
+function get(url: string, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    httpRequest(url, { agent: false, headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on("data", (chunk: Buffer) => chunks.push(chunk))
+      res.on("end", () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+      )
+    })
+      .on("error", reject)
+      .end()
+  })
+}
+
+test("npm start says where it serves the site, on the PORT and HOST it was given", async ({ build }) => {
+  void build // requested for its effect: the production build exists
+  const server = await startSite("node")
+  try {
+    const { port } = new URL(server.url)
+
+    expect(server.output()).toContain(
+      `Serving the built site on http://127.0.0.1:${port}/ (HOST=127.0.0.1, PORT=${port})`,
+    )
+  } finally {
+    await server.stop()
+  }
+})
+
+test("npm start refuses a PORT that is not a port number, and says why", () => {
+  const start = spawnSync(process.execPath, [path.join(root, "node-adapter/start.js")], {
+    cwd: root,
+    env: { ...process.env, PORT: "eighty" },
+    encoding: "utf8",
+  })
+
+  expect(start.status).toBe(1)
+  expect(start.stderr.trim()).toBe('PORT must be a port number from 0 to 65535, not "eighty"')
+})
+
+test("on SIGTERM, the requests in flight get their dogs, new connections are refused, and it exits", async ({
+  build,
+}) => {
+  void build // requested for its effect: the production build exists
+  const api = await startSlowApi()
+  const server = await startSite("node", { env: { DOG_API_URL: api.apiUrl } })
+  try {
+    const inFlight = Array.from({ length: 4 }, () => get(`${server.url}/ssr/`))
+    await expect.poll(() => api.asked()).toBe(4)
+
+    process.kill(server.pid, "SIGTERM")
+    await expect.poll(() => server.output()).toContain("SIGTERM")
+    const afterwards = await get(`${server.url}/ssr/`).then(
+      ({ status }) => String(status),
+      (error: NodeJS.ErrnoException) => error.code,
+    )
+    const answers = await Promise.all(inFlight)
+
+    expect(answers.map(({ status }) => status)).toEqual([200, 200, 200, 200])
+    for (const { body } of answers) expect(body.toString()).toContain('alt="Happy dog"')
+    expect(afterwards).toBe("ECONNREFUSED")
+    expect(await server.exited).toBe(0)
+  } finally {
+    await server.stop()
+    api.close()
+  }
+})
+
+test("lets browsers keep the hashed JavaScript for a year, and revalidate pages and page-data", async ({
+  request,
+}) => {
+  const html = await (await request.get("/")).text()
+  const scripts = [...html.matchAll(/<script src="(\/[\w-]+-[0-9a-f]{20}\.js)"/g)].map((match) => match[1])
+  expect(scripts.length).toBeGreaterThan(0)
+
+  for (const script of scripts) {
+    const response = await request.get(script)
+    expect(response.headers()["cache-control"], script).toBe("public, max-age=31536000, immutable")
+  }
+  for (const page of ["/", "/page-data/index/page-data.json", "/page-data/app-data.json"]) {
+    const response = await request.get(page)
+    expect(response.headers()["cache-control"], page).toBe("public, max-age=0, must-revalidate")
+  }
+})
+
+test("compresses the HTML of the home page and of a server-rendered page", async ({ site }) => {
+  for (const page of ["/", "/ssr/"]) {
+    const response = await get(`${site}${page}`, { "accept-encoding": "gzip" })
+
+    expect(response.headers["content-encoding"], page).toBe("gzip")
+    expect(gunzipSync(response.body).toString(), page).toContain("</html>")
+  }
+})
+
+test("sends Gatsby's security headers, and no X-Powered-By or blanket CORS header", async ({ request }) => {
+  for (const page of ["/", "/ssr/", "/page-data/ssr/page-data.json"]) {
+    const headers = (await request.get(page)).headers()
+
+    expect(headers["x-frame-options"], page).toBe("DENY")
+    expect(headers["x-content-type-options"], page).toBe("nosniff")
+    expect(headers["x-powered-by"], page).toBeUndefined()
+    expect(headers["access-control-allow-origin"], page).toBeUndefined()
+  }
+})
+
+test("answers the health check with 200", async ({ request }) => {
+  const response = await request.get("/healthz")
+
+  expect(response.status()).toBe(200)
+  expect(await response.text()).toBe("ok\n")
+})
