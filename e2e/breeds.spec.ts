@@ -43,10 +43,12 @@ test("answers 400 and says so for an address that is not a breed", async ({ page
   if (mode !== "develop") expect(response?.status()).toBe(400)
 })
 
-// Sent byte for byte (a browser would tidy some of these addresses up first).
+// Sent byte for byte (a browser would tidy some of these addresses up first). The path goes as an
+// option: a URL string would be parsed first, and "%2E%2E" resolved as "..".
 function get(site: string, path: string): Promise<{ status: number; type: string; body: string }> {
+  const { hostname, port } = new URL(site)
   return new Promise((resolve, reject) => {
-    request(`${site}${path}`, (res) => {
+    request({ hostname, port, path }, (res) => {
       let body = ""
       res.setEncoding("utf8")
       res.on("data", (chunk) => (body += chunk))
@@ -64,9 +66,9 @@ const hostileAddresses = hostileSlugs
     // Dots encoded too, or "/breeds/../" would be the home page rather than a slug of "..".
     const encoded = encodeURIComponent(slug).replaceAll(".", "%2E")
     // gatsby serve's static file server decodes "%2E%2E" to ".." before any page or the API sees it:
-    // "/breeds/%2E%2E/" is then the home page, and its page-data a missing file. Every other address
-    // must be refused, and the Node server refuses that one too.
-    const production = { serve: slug === ".." ? [200, 404] : [400, 404], node: [400, 404] }
+    // "/breeds/%2E%2E/" is then the home page. Every other address must be refused, and the Node
+    // server refuses that one too.
+    const production = { serve: slug === ".." ? [200, 400] : [400, 404], node: [400, 404] }
     // The page itself, and its page-data, which is what a client-side navigation asks for.
     return [`/breeds/${encoded}/`, `/page-data/breeds/${encoded}/page-data.json`].map((path) => ({
       description,

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs"
 import path from "node:path"
 import { expect, test as base, type Locator, type Page } from "@playwright/test"
 import { startStandInApi, type StandInApi } from "../stand-in-api/server"
-import { buildSite, root, startSite, type SiteMode } from "./gatsby"
+import { buildSite, root, startSite, type SiteMode, type SiteServer } from "./gatsby"
 
 // netlify: build for Netlify (as Netlify's own builds do, with NETLIFY=true) rather than for Node.
 export type SiteOptions = { mode: SiteMode; netlify: boolean }
@@ -14,8 +14,8 @@ export const API_TIMEOUT_MS = 3000
 // What the build found: whether gatsby develop had left its page-data of /ssr/ in public/.
 type Build = { afterDevelop: boolean }
 
-type WorkerFixtures = SiteOptions & { api: StandInApi; build: Build; site: string }
-type TestFixtures = { problems: string[] }
+type WorkerFixtures = SiteOptions & { api: StandInApi; build: Build; server: SiteServer; site: string }
+type TestFixtures = { problems: string[]; serverLog: void }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
   mode: ["serve", { option: true, scope: "worker" }],
@@ -46,19 +46,33 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   // The site, in the project's mode, asking the stand-in API for its dogs. Built without DOG_API_URL
   // and served with it: proves the engine reads it per request.
-  site: [
+  server: [
     async ({ mode, api, build }, use) => {
       void build // requested for its effect: the production build exists
       const server = await startSite(mode, {
         env: { DOG_API_URL: api.apiUrl, DOG_API_TIMEOUT_MS: String(API_TIMEOUT_MS) },
       })
       try {
-        await use(server.url)
+        await use(server)
       } finally {
         await server.stop()
       }
     },
     { scope: "worker", timeout: 300_000 },
+  ],
+
+  site: [async ({ server }, use) => use(server.url), { scope: "worker" }],
+
+  // What the server printed during a test that failed (why a page had no dog, say), in its report.
+  serverLog: [
+    async ({ server }, use, testInfo) => {
+      const before = server.output().length
+      await use()
+      if (testInfo.status !== testInfo.expectedStatus) {
+        await testInfo.attach("server output", { body: server.output().slice(before) || "(nothing)" })
+      }
+    },
+    { auto: true },
   ],
 
   baseURL: async ({ site }, use) => use(site),

@@ -1,14 +1,17 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import os from "node:os"
+import path from "node:path"
 import { startSite, type SiteServer } from "../e2e/gatsby"
 import { writeBenchmarksSection } from "./benchmarks-doc"
 import { buildVariant, variants } from "./builds"
 
 // `npm run bench`: /ssr/ held against the guide's page as written, built beside the site with the same
-// Gatsby and served by the same server, in one run; then the site with a slow, a failing, a hanging and
-// an oversized upstream. `npm run bench -- --ab` adds the A/B twins of lab/builds.ts.
+// Gatsby and served by the same server, in one run; the same build of the site on the Node server
+// (../node-adapter/, alone and under Node's cluster) against gatsby serve; then the site with a slow,
+// a failing, a hanging and an oversized upstream. `npm run bench -- --ab` adds the A/B twins of
+// lab/builds.ts.
 //
 // Four processes, so that none measures another: this one only orchestrates; the upstream
 // (upstream.ts) answers from memory; each site is its own `gatsby serve`; each load is its own
@@ -106,34 +109,51 @@ async function main(): Promise<void> {
   const env = { DOG_API_URL: upstream.apiUrl }
   const servers: Record<string, SiteServer> = {}
   for (const build of builds) servers[build.name] = await startSite("serve", { env, site: build.site })
+  // The site's own build on the Node server of ../node-adapter/ (`npm start`), if the fork kept it: alone,
+  // and in one worker per core under Node's cluster.
+  const site = builds[0].site
+  const nodeServers = existsSync(path.join(site, "node-adapter")) ? ["node", "node cluster"] : []
+  if (nodeServers.length) {
+    servers.node = await startSite("node", { env, site })
+    servers["node cluster"] = await startSite("node", {
+      env,
+      site,
+      nodeOptions: [path.join(import.meta.dirname, "cluster.js")],
+    })
+  }
+  const targets = [...builds.map(({ name }) => name), ...nodeServers]
   const rounds: string[] = []
   const ratios: string[] = []
   const notes: string[] = []
   try {
     record("upstream alone", "random dog", measure(`${upstream.apiUrl}/breeds/image/random`))
-    // The site and its twins take turns, the site first in odd rounds and last in even ones, so that
-    // no one gains from its place in the order.
-    const runs: Record<string, Load[]> = Object.fromEntries(builds.map(({ name }) => [name, []]))
-    for (const { name } of builds) load(`${servers[name].url}/ssr/`, WARM_UP_SECONDS)
+    // Every target in turn, in one order in odd rounds and the other in even ones, so that no one
+    // gains from its place in the order.
+    const runs: Record<string, Load[]> = Object.fromEntries(targets.map((name) => [name, []]))
+    for (const name of targets) load(`${servers[name].url}/ssr/`, WARM_UP_SECONDS)
     for (let round = 1; round <= ROUNDS; round++) {
-      const order = round % 2 ? ["site", ...twins] : [...twins, "site"]
-      for (const name of order) runs[name].push(load(`${servers[name].url}/ssr/`, ROUND_SECONDS))
+      for (const name of round % 2 ? targets : [...targets].reverse())
+        runs[name].push(load(`${servers[name].url}/ssr/`, ROUND_SECONDS))
     }
-    for (const { name } of builds) {
+    for (const name of targets) {
       const rps = runs[name].map((run) => run.rps)
       console.log(`${name.padEnd(12)} /ssr/ req/s by round: ${rps.map((n) => n.toFixed(0)).join(" ")}`)
+      const peak = name === "node cluster" ? "" : `${peakRssMb(servers[name].pid)}`
       rounds.push(
-        `| ${name} | ${median(rps).toFixed(0)} | ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)} | ${median(runs[name].map((run) => run.p50))} | ${median(runs[name].map((run) => run.p99))} |`,
+        `| ${name} | ${median(rps).toFixed(0)} | ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)} | ${median(runs[name].map((run) => run.p50))} | ${median(runs[name].map((run) => run.p99))} | ${peak} |`,
       )
     }
-    for (const name of twins) {
-      const each = runs.site.map((site, i) => site.rps / runs[name][i].rps)
-      const all = sum(runs.site.map((run) => run.rps)) / sum(runs[name].map((run) => run.rps))
+    // Each pair from the same rounds: the site against the guide's page and its A/B twins, all on
+    // gatsby serve; the Node server against gatsby serve, with the same build.
+    const pairs = [...twins.map((twin) => ["site", twin]), ...nodeServers.map((server) => [server, "site"])]
+    for (const [a, b] of pairs) {
+      const each = runs[a].map((run, i) => run.rps / runs[b][i].rps)
+      const all = sum(runs[a].map((run) => run.rps)) / sum(runs[b].map((run) => run.rps))
       ratios.push(
-        `| site ÷ ${name} | ${median(each).toFixed(2)} | ${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)} | ${all.toFixed(2)} |`,
+        `| ${a} ÷ ${b} | ${median(each).toFixed(2)} | ${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)} | ${all.toFixed(2)} |`,
       )
       console.log(
-        `site ÷ ${name}: median ${median(each).toFixed(2)} of ${each.map((r) => r.toFixed(2)).join(" ")}`,
+        `${a} ÷ ${b}: median ${median(each).toFixed(2)} of ${each.map((r) => r.toFixed(2)).join(" ")}`,
       )
     }
     record("site", "static /", measure(`${servers.site.url}/`))
@@ -183,10 +203,10 @@ async function main(): Promise<void> {
           .join(", ")} |`,
     ),
     "",
-    `/ssr/ in ${ROUNDS} rounds of ${ROUND_SECONDS} s, each build in turn (medians of the rounds):`,
+    `/ssr/ in ${ROUNDS} rounds of ${ROUND_SECONDS} s, each in turn (medians of the rounds; peak RSS after them):`,
     "",
-    "| /ssr/ of | req/s | range | p50 ms | p99 ms |",
-    "| --- | ---: | --- | ---: | ---: |",
+    "| /ssr/ of | req/s | range | p50 ms | p99 ms | peak RSS MB |",
+    "| --- | ---: | --- | ---: | ---: | ---: |",
     ...rounds,
     "",
     "| ratio | median of the rounds | range | of all requests |",

@@ -97,7 +97,7 @@ const SITE_FILES = ["src", "static", "package.json", "tsconfig.json"]
 export function buildVariant(variant: Variant): string {
   const site = path.join(import.meta.dirname, ".builds", variant.name)
   rmSync(site, { recursive: true, force: true })
-  for (const file of [...SITE_FILES, ...gatsbyFiles()]) {
+  for (const file of [...SITE_FILES, ...optionalFiles()]) {
     cpSync(path.join(root, file), path.join(site, file), { recursive: true })
   }
   symlinkSync(path.join(root, "node_modules"), path.join(site, "node_modules"))
@@ -107,8 +107,10 @@ export function buildVariant(variant: Variant): string {
   return site
 }
 
-function gatsbyFiles(): string[] {
-  return ["gatsby-config.ts", "gatsby-node.ts", "gatsby-ssr.tsx", "gatsby-browser.ts"].filter((file) =>
-    existsSync(path.join(root, file)),
+// Gatsby's files that the site has, and the Node server if the fork kept it (the bench serves the
+// site's build with it too).
+function optionalFiles(): string[] {
+  return ["gatsby-config.ts", "gatsby-node.ts", "gatsby-ssr.tsx", "gatsby-browser.ts", "node-adapter"].filter(
+    (file) => existsSync(path.join(root, file)),
   )
 }

@@ -59,7 +59,7 @@ async function createServer({
     keepAliveTimeout: timeouts.idleMs,
     connectionTimeout: timeouts.socketMs,
     bodyLimit: BODY_LIMIT,
-    // A dynamic segment (a breed) longer than this matches no route: 404 without asking the engine.
+    // A dynamic segment (a breed) longer than this gets 414 without asking the engine.
     // /ssr matches /ssr/'s route, and the hook below redirects it there, as gatsby serve does.
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     // A malformed escape in the path (400), a segment over maxParamLength (414): fastify's own status,
