@@ -6,6 +6,8 @@ export default {
   testEnvironment: "node",
   // node-adapter/ is optional, and keeps its tests with it.
   roots: ["<rootDir>/__tests__", ...(existsSync("node-adapter") ? ["<rootDir>/node-adapter"] : [])],
+  // *.spec.ts are Playwright's.
+  testMatch: ["**/*.test.[jt]s?(x)"],
   setupFilesAfterEnv: ["<rootDir>/jest.setup.ts"],
   transform: {
     "^.+\\.[cm]?[jt]sx?$": [

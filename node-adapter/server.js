@@ -2,7 +2,7 @@
 // The production server for the routes that index.js wrote at build time: `npm start`, after
 // `npm run build`. Plain JavaScript (checked by tsc), so that a host runs it as it is, with no build
 // step and nothing from devDependencies.
-const { readFileSync } = require("node:fs")
+const { existsSync, readFileSync } = require("node:fs")
 const { STATUS_CODES } = require("node:http")
 const path = require("node:path")
 const Fastify = require("fastify").default
@@ -59,10 +59,10 @@ async function createServer({
     keepAliveTimeout: timeouts.idleMs,
     connectionTimeout: timeouts.socketMs,
     bodyLimit: BODY_LIMIT,
-    // A dynamic segment (a breed) longer than this gets 414 without asking the engine.
     // /ssr matches /ssr/'s route, and the hook below redirects it there, as gatsby serve does.
-    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
-    // A malformed escape in the path (400), a segment over maxParamLength (414): fastify's own status,
+    routerOptions: { ignoreTrailingSlash: true },
+    // A malformed escape in the path (400), a dynamic segment (a breed) over fastify's maxParamLength
+    // of 100 characters (414, without asking the page): fastify's own status,
     // with a short message rather than its JSON.
     frameworkErrors: (error, _request, reply) => plainError(reply, error.statusCode ?? 400),
   })
@@ -160,6 +160,9 @@ function routeUrl(route) {
 
 /** @param {string} file @returns {GatsbyFunction} */
 function loadFunction(file) {
+  // gatsby develop deletes the SSR engine that gatsby build wrote.
+  if (!existsSync(file))
+    throw new Error(`The build has no ${file} (gatsby develop deletes it). Run \`npm run build\` again.`)
   /** @type {GatsbyFunction | { default: GatsbyFunction }} */
   const mod = require(file)
   return typeof mod === "function" ? mod : mod.default

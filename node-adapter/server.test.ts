@@ -185,8 +185,8 @@ test("answers 414 to a URL over 8 KB", async () => {
   expect(res.statusCode).toBe(414)
 })
 
-test("answers 414 to a page address with a segment over 200 characters, without asking the page", async () => {
-  const res = await app.inject(`/breeds/${"a".repeat(5000)}/`)
+test("answers 414 to a page address with a segment over 100 characters, without asking the page", async () => {
+  const res = await app.inject(`/breeds/${"a".repeat(101)}/`)
 
   expect(res.statusCode).toBe(414)
   expect(res.body).toBe("URI Too Long\n")
@@ -362,6 +362,17 @@ test("closes an idle keep-alive connection", async () => {
 
 test("gives slow and idle clients seconds by default, not minutes", () => {
   for (const ms of Object.values(TIMEOUTS)) expect(ms).toBeLessThanOrEqual(30_000)
+})
+
+test("refuses to start when gatsby develop has deleted the build's SSR engine, and says what to run", async () => {
+  const developed = mkdtempSync(path.join(os.tmpdir(), "developed-"))
+  mkdirSync(path.join(developed, ".cache/node-server"), { recursive: true })
+  writeFileSync(path.join(developed, ".cache/node-server/routes.json"), JSON.stringify(routes))
+
+  await expect(createServer({ root: developed })).rejects.toThrow(
+    /The build has no .*page-ssr\/lambda\.js \(gatsby develop deletes it\)\. Run `npm run build` again\./,
+  )
+  rmSync(developed, { recursive: true })
 })
 
 test("refuses to start without a build, and says which command makes one", async () => {
