@@ -74,10 +74,10 @@ async function startUpstream(): Promise<Upstream> {
   }
 }
 
-// Peak resident memory of a server's process so far, from Linux's /proc.
-function peakRssMb(pid: number): number {
+// Resident memory of a server's process, now (VmRSS) or at its peak so far (VmHWM), from Linux's /proc.
+function rssMb(pid: number, field: "VmRSS" | "VmHWM" = "VmHWM"): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8")
-  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024)
+  return Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) / 1024)
 }
 
 const sum = (numbers: number[]): number => numbers.reduce((a, b) => a + b, 0)
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     for (const name of targets) {
       const rps = runs[name].map((run) => run.rps)
       console.log(`${name.padEnd(12)} /ssr/ req/s by round: ${rps.map((n) => n.toFixed(0)).join(" ")}`)
-      const peak = name === "node cluster" ? "" : `${peakRssMb(servers[name].pid)}`
+      const peak = name === "node cluster" ? "" : `${rssMb(servers[name].pid)}`
       rounds.push(
         `| ${name} | ${median(rps).toFixed(0)} | ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)} | ${median(runs[name].map((run) => run.p50))} | ${median(runs[name].map((run) => run.p99))} | ${peak} |`,
       )
@@ -180,8 +180,22 @@ async function main(): Promise<void> {
     record("site, upstream 8 MB answer", "/ssr/", measure(`${servers.site.url}/ssr/`))
     upstream.set("ok")
     notes.push(
-      `- Peak RSS of the site's server over the whole run, 8 MB answers included: ${peakRssMb(servers.site.pid)} MB.`,
+      `- Peak RSS of the site's server over the whole run, 8 MB answers included: ${rssMb(servers.site.pid)} MB.`,
     )
+    // Memory without the others' noise: each server of the site's build started afresh, alone, and
+    // loaded once: in the rounds, every server shares the machine with the others.
+    for (const mode of nodeServers.length ? (["serve", "node"] as const) : []) {
+      const fresh = await startSite(mode, { env, site })
+      try {
+        const atRest = rssMb(fresh.pid, "VmRSS")
+        const result = load(`${fresh.url}/ssr/`, SECONDS)
+        notes.push(
+          `- ${mode === "node" ? "Node server" : "gatsby serve"} started afresh, alone: ${atRest} MB at rest, peak ${rssMb(fresh.pid)} MB after ${SECONDS} s of /ssr/ at ${result.rps.toFixed(0)} req/s.`,
+        )
+      } finally {
+        await fresh.stop()
+      }
+    }
   } finally {
     for (const server of Object.values(servers)) await server.stop()
     upstream.stop()
