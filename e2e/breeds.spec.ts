@@ -67,8 +67,12 @@ const hostileAddresses = hostileSlugs
     const encoded = encodeURIComponent(slug).replaceAll(".", "%2E")
     // gatsby serve's static file server decodes "%2E%2E" to ".." before any page or the API sees it:
     // "/breeds/%2E%2E/" is then the home page. Every other address must be refused, and the Node
-    // server refuses that one too.
-    const production = { serve: slug === ".." ? [200, 400] : [400, 404], node: [400, 404] }
+    // server refuses that one too. It answers a breed of over 100 characters with 414 itself, without
+    // running the page.
+    const production = {
+      serve: slug === ".." ? [200, 400] : [400, 404],
+      node: slug.length > 100 ? [414] : [400, 404],
+    }
     // The page itself, and its page-data, which is what a client-side navigation asks for.
     return [`/breeds/${encoded}/`, `/page-data/breeds/${encoded}/page-data.json`].map((path) => ({
       description,
