@@ -115,6 +115,8 @@ async function createServer({
   )
   for (const route of build.routes) {
     const url = routeUrl(route)
+    // A redirect from another domain (createRedirect with a full URL) is for a CDN, not this server.
+    if (!url.startsWith("/")) continue
     // Gatsby lists the most specific route first; a path it lists twice goes to the first.
     if (app.hasRoute({ method: "GET", url })) continue
     app.route({

@@ -51,6 +51,8 @@ const routes = {
     { type: "function", path: "/throws/", functionId: "ssr-engine" },
     { type: "function", path: "/breeds/:breed/", functionId: "ssr-engine" },
     { type: "function", path: "/api/echo", functionId: "echo" },
+    { type: "redirect", path: "/old-dogs/", toPath: "/ssr/", status: 301, headers: security },
+    { type: "redirect", path: "https://old.example/*", toPath: "/", status: 301, headers: [] },
   ],
   functions: [
     { functionId: "ssr-engine", pathToEntryPoint: ".cache/page-ssr/lambda.js" },
@@ -109,6 +111,13 @@ test("redirects a page's address without its trailing slash there, keeping the q
 
   expect(res.statusCode).toBe(301)
   expect(res.headers.location).toBe("/breeds/husky/?after=1.jpg")
+})
+
+test("sends the redirects that the site asked Gatsby for", async () => {
+  const res = await app.inject("/old-dogs/")
+
+  expect(res.statusCode).toBe(301)
+  expect(res.headers.location).toBe("/ssr/")
 })
 
 test("sends no redirect to another site for an address that starts with two slashes", async () => {
