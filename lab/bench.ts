@@ -115,6 +115,7 @@ async function main(): Promise<void> {
   const nodeServers = existsSync(path.join(site, "node-adapter")) ? ["node", "node cluster"] : []
   if (nodeServers.length) {
     servers.node = await startSite("node", { env, site })
+    // cluster.js comes before the server's script on the command line, and runs it in its workers.
     servers["node cluster"] = await startSite("node", {
       env,
       site,
