@@ -278,9 +278,11 @@ function commonLogTime(date) {
 }
 
 // Errors that reach the server (not the pages' own, which they log themselves): each kind with its
-// stack the first time, then at most one line a second, saying how many were left out.
+// stack the first time, then at most one line a second, saying how many were left out. (The same rule
+// as src/failure-log.ts, which Gatsby compiles into the engine, so this plain JavaScript cannot use it.)
+// A message may carry a request's details, so it remembers the last 100 kinds, not every one.
 /** @param {(line: string) => void} log */
-function boundedErrorLog(log, intervalMs = 1000) {
+function boundedErrorLog(log, intervalMs = 1000, kinds = 100) {
   /** @type {Map<string, { last: number, left: number }>} */
   const seen = new Map()
   /** @param {Error} error @param {import("fastify").FastifyRequest} request */
@@ -288,6 +290,7 @@ function boundedErrorLog(log, intervalMs = 1000) {
     const kind = `${error.name}: ${error.message}`
     const entry = seen.get(kind)
     if (!entry) {
+      if (seen.size >= kinds) seen.delete(/** @type {string} */ (seen.keys().next().value))
       seen.set(kind, { last: now, left: 0 })
       log(`error [${request.method} ${request.url}] ${error.stack ?? kind}`)
     } else if (now - entry.last >= intervalMs) {

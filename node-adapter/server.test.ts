@@ -32,6 +32,7 @@ const files: Record<string, string> = {
     exports.default = async (req, res) => {
       if (req.url === "/slow/") await new Promise((resolve) => setTimeout(resolve, 300))
       if (req.url === "/throws/") throw new Error("the engine broke")
+      if (req.url.startsWith("/throws/")) throw new Error("the engine broke on " + req.url)
       if (req.url === "/ssr/") return res.status(500).setHeader("cache-control", "no-store").send("<h1>No dog</h1>")
       res.send("<h1>" + req.url + "</h1>")
     }`,
@@ -50,6 +51,7 @@ const routes = {
     { type: "function", path: "/slow/", functionId: "ssr-engine" },
     { type: "function", path: "/throws/", functionId: "ssr-engine" },
     { type: "function", path: "/breeds/:breed/", functionId: "ssr-engine" },
+    { type: "function", path: "/throws/:n/", functionId: "ssr-engine" },
     { type: "function", path: "/api/echo", functionId: "echo" },
     { type: "redirect", path: "/old-dogs/", toPath: "/ssr/", status: 301, headers: security },
     { type: "redirect", path: "https://old.example/*", toPath: "/", status: 301, headers: [] },
@@ -255,6 +257,15 @@ test("logs the same error again at most once a second, with how many it left out
 
   expect(logged).toHaveLength(2)
   expect(logged[1]).toBe("error [GET /throws/] Error: the engine broke (19 more like it left out)")
+})
+
+test("forgets the oldest of over 100 kinds of error, so that errors naming their request keep memory flat", async () => {
+  for (let n = 0; n <= 100; n++) await app.inject(`/throws/${n}/`)
+  await app.inject("/throws/0/")
+
+  // 101 kinds, each with its stack; then the first again, forgotten, with its stack again.
+  expect(logged).toHaveLength(102)
+  expect(logged[101]).toMatch(/^error \[GET \/throws\/0\/\] Error: the engine broke on \/throws\/0\/\n\s+at /)
 })
 
 test("writes no access log by default", async () => {
