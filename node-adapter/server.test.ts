@@ -304,10 +304,22 @@ function open(port: number): Promise<Socket> {
   })
 }
 
-// Milliseconds from now until the server closes the socket (or sends its own 408 and closes).
+// Milliseconds from now until the server closes the socket (or sends its own 408 and closes); if it
+// has not within 4 s, Infinity, and the socket is dropped so that the test can end.
 function closedAfter(socket: Socket): Promise<number> {
   const started = Date.now()
-  return new Promise((resolve) => socket.on("close", () => resolve(Date.now() - started)).resume())
+  return new Promise((resolve) => {
+    const giveUp = setTimeout(() => {
+      resolve(Infinity)
+      socket.destroy()
+    }, 4000)
+    socket
+      .on("close", () => {
+        clearTimeout(giveUp)
+        resolve(Date.now() - started)
+      })
+      .resume()
+  })
 }
 
 // What the server sent on the socket until it closed it.
@@ -338,32 +350,32 @@ test("finishes a request in flight when it shuts down, and takes no new connecti
 
 const short = { headersMs: 500, requestMs: 1000, idleMs: 300, socketMs: 5000 }
 
-test("closes a connection whose headers arrive too slowly", async () => {
+// Sends `start`, then `drip` every 100 ms: how long until the server closes the connection.
+async function dripUntilClosed(start: string, drip: string): Promise<number> {
   const server = await createServer({ root, timeouts: short })
   const socket = await open(await listen(server))
   const closed = closedAfter(socket)
-  socket.write("GET / HTTP/1.1\r\nHost: x\r\n")
-  const drip = setInterval(() => socket.writable && socket.write("X-Slow: 1\r\n"), 100)
+  socket.write(start)
+  const timer = setInterval(() => socket.writable && socket.write(drip), 100)
+  try {
+    return await closed
+  } finally {
+    clearInterval(timer)
+    await server.close()
+  }
+}
 
-  const ms = await closed
-  clearInterval(drip)
-  await server.close()
+test("closes a connection whose headers arrive too slowly", async () => {
+  const ms = await dripUntilClosed("GET / HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n")
 
   expect(ms).toBeLessThan(short.headersMs + 1500)
 })
 
 test("closes a connection whose body arrives too slowly", async () => {
-  const server = await createServer({ root, timeouts: short })
-  const socket = await open(await listen(server))
-  const closed = closedAfter(socket)
-  socket.write(
+  const ms = await dripUntilClosed(
     "POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n",
+    "a",
   )
-  const drip = setInterval(() => socket.writable && socket.write("a"), 100)
-
-  const ms = await closed
-  clearInterval(drip)
-  await server.close()
 
   expect(ms).toBeLessThan(short.requestMs + 1500)
 })
