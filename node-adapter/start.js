@@ -1,5 +1,6 @@
 // @ts-check
 // `npm start`: the built site on PORT and HOST, until SIGTERM or SIGINT.
+const path = require("node:path")
 const closeWithGrace = require("close-with-grace")
 const { createServer } = require("./server")
 
@@ -16,7 +17,8 @@ async function main() {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be a port number from 0 to 65535, not "${process.env.PORT}"`)
   }
-  const app = await createServer({ accessLog })
+  // The site's folder, wherever the host starts it from.
+  const app = await createServer({ root: path.join(__dirname, ".."), accessLog })
   closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS }, async ({ signal, err }) => {
     if (err) console.error(err)
     else console.log(`${signal}: no new connections; finishing the requests in flight`)

@@ -9,19 +9,23 @@ import { root, startSite } from "../e2e/gatsby"
 // `npm start` as a host runs it, on the real build (the serve project's `gatsby build`). The browser
 // tests in e2e/ run against it too, in this same project.
 
-// A dog API that takes its time: it answers each dog after a second.
-async function startSlowApi(): Promise<{ apiUrl: string; asked(): number; close(): void }> {
+// A dog API that takes its time: it answers each dog after `delayMs`.
+async function startSlowApi(delayMs = 1000): Promise<{ apiUrl: string; asked(): number; close(): void }> {
   let asked = 0
   const server: Server = createServer((req, res) => {
     asked++
     setTimeout(() => {
       res.setHeader("content-type", "application/json")
       res.end(JSON.stringify({ message: `${origin}/images/breeds/pug/n01.jpg`, status: "success" }))
-    }, 1000)
+    }, delayMs)
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  return { apiUrl: `${origin}/api`, asked: () => asked, close: () => server.close() }
+  const close = () => {
+    server.closeAllConnections()
+    server.close()
+  }
+  return { apiUrl: `${origin}/api`, asked: () => asked, close }
 }
 
 type Answer = { status: number; headers: IncomingHttpHeaders; body: Buffer }
@@ -89,6 +93,30 @@ test("on SIGTERM, the requests in flight get their dogs, new connections are ref
     for (const { body } of answers) expect(body.toString()).toContain('alt="Happy dog"')
     expect(afterwards).toBe("ECONNREFUSED")
     expect(await server.exited).toBe(0)
+  } finally {
+    await server.stop()
+    api.close()
+  }
+})
+
+test("on SIGTERM, a request still running after the 10 s deadline is dropped, and it exits with 1", async ({
+  build,
+}) => {
+  void build // requested for its effect: the production build exists
+  const api = await startSlowApi(25_000)
+  const server = await startSite("node", { env: { DOG_API_URL: api.apiUrl, DOG_API_TIMEOUT_MS: "30000" } })
+  try {
+    const stuck = get(`${server.url}/ssr/`).then(
+      ({ status }) => String(status),
+      (error: NodeJS.ErrnoException) => error.code,
+    )
+    await expect.poll(() => api.asked()).toBe(1)
+
+    process.kill(server.pid, "SIGTERM")
+
+    expect(await server.exited).toBe(1)
+    expect(await stuck).toBe("ECONNRESET")
+    expect(server.output()).toContain("killed by timeout (10000ms)")
   } finally {
     await server.stop()
     api.close()
