@@ -61,8 +61,9 @@ const circuit = new CircuitBreaker({
   isFailure: (error) => !(error instanceof DogApiError && error.status !== undefined && error.status < 500),
 })
 
-// The answer's body as text, if the API answers 2xx within `timeout` ms with at most `maxBytes`.
-function getText(url: URL, timeout: number, maxBytes: number): Promise<string> {
+// The answer's body as text, if the API answers 2xx within `timeout` ms of `started` with at most
+// `maxBytes`.
+function getText(url: URL, timeout: number, maxBytes: number, started = Date.now()): Promise<string> {
   return new Promise((resolve, reject) => {
     const fail = (message: string, reason: string, status?: number) => {
       clearTimeout(timer)
@@ -94,10 +95,18 @@ function getText(url: URL, timeout: number, maxBytes: number): Promise<string> {
       res.on("error", (error) => fail(`failed: ${error.message}`, "network"))
     })
     // Bounds the whole exchange, body included, so that a hanging API cannot hang the page.
-    const timer = setTimeout(() => fail(`did not answer within ${timeout} ms`, "timeout"), timeout)
-    req.on("error", (error: NodeJS.ErrnoException) =>
-      fail(`failed: ${error.message}`, error.code ?? "network"),
+    const timer = setTimeout(
+      () => fail(`did not answer within ${timeout} ms`, "timeout"),
+      started + timeout - Date.now(),
     )
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      // A kept-alive connection that the API closed as it was reused, at the end of its idle timeout:
+      // the API never saw the request, so it goes again on another connection, within the same time.
+      if (req.reusedSocket && error.code === "ECONNRESET") {
+        clearTimeout(timer)
+        resolve(getText(url, timeout, maxBytes, started))
+      } else fail(`failed: ${error.message}`, error.code ?? "network")
+    })
   })
 }
 
