@@ -27,7 +27,7 @@ const { ROUTES_FILE } = require("./index")
  */
 
 // Seconds, not minutes: a client that sends its headers or body slowly, or keeps an idle socket,
-// gives it up. idleMs is below the 60 s idle timeout of common load balancers, as Node's own default.
+// gives it up. idleMs is Node's own default; behind a load balancer start.js may raise it (see there).
 /** @type {Timeouts} */
 const TIMEOUTS = { headersMs: 10_000, requestMs: 30_000, idleMs: 5_000, socketMs: 30_000 }
 
@@ -38,15 +38,16 @@ const BODY_LIMIT = 1024 * 1024
 const PAGE_METHODS = ["GET", "HEAD"]
 
 /**
- * @param {{ root?: string, accessLog?: boolean, timeouts?: Timeouts, log?: (line: string) => void }} [options]
- *   root: the site's folder, with public/ and .cache/ from `gatsby build`.
+ * @param {{ root?: string, accessLog?: boolean, timeouts?: Partial<Timeouts>, log?: (line: string) => void }} [options]
+ *   root: the site's folder, with public/ and .cache/ from `gatsby build`; timeouts: those to change.
  */
 async function createServer({
   root = process.cwd(),
   accessLog = false,
-  timeouts = TIMEOUTS,
+  timeouts: changed = {},
   log = (line) => process.stderr.write(`${line}\n`),
 } = {}) {
+  const timeouts = { ...TIMEOUTS, ...changed }
   const build = readBuildRoutes(root)
   const app = Fastify({
     http: {

@@ -65,10 +65,41 @@ test("npm start refuses a PORT that is not a port number, and says why", () => {
     cwd: root,
     env: { ...process.env, PORT: "eighty" },
     encoding: "utf8",
+    // Killed if it serves anyway, so that the test fails rather than waits for ever.
+    timeout: 10_000,
   })
 
   expect(start.status).toBe(1)
   expect(start.stderr.trim()).toBe('PORT must be a port number from 0 to 65535, not "eighty"')
+})
+
+test("npm start refuses a KEEP_ALIVE_TIMEOUT_MS that is not a number of milliseconds, and says why", () => {
+  const start = spawnSync(process.execPath, [path.join(root, "node-adapter/start.js")], {
+    cwd: root,
+    env: { ...process.env, KEEP_ALIVE_TIMEOUT_MS: "65s" },
+    encoding: "utf8",
+    // Killed if it serves anyway, so that the test fails rather than waits for ever.
+    timeout: 10_000,
+  })
+
+  expect(start.status).toBe(1)
+  expect(start.stderr.trim()).toBe('KEEP_ALIVE_TIMEOUT_MS must be a whole number of milliseconds, not "65s"')
+})
+
+test("tells clients how long it keeps an idle connection: 5 s, or what KEEP_ALIVE_TIMEOUT_MS says", async ({
+  site,
+  build,
+}) => {
+  void build // requested for its effect: the production build exists
+  const server = await startSite("node", { env: { KEEP_ALIVE_TIMEOUT_MS: "65000" } })
+  try {
+    const keepAlive = { connection: "keep-alive" }
+
+    expect((await get(`${site}/`, keepAlive)).headers["keep-alive"]).toBe("timeout=5")
+    expect((await get(`${server.url}/`, keepAlive)).headers["keep-alive"]).toBe("timeout=65")
+  } finally {
+    await server.stop()
+  }
 })
 
 test("on SIGTERM, the requests in flight get their dogs, new connections are refused, and it exits", async ({
