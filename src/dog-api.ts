@@ -65,7 +65,10 @@ const circuit = new CircuitBreaker({
 // `maxBytes`.
 function getText(url: URL, timeout: number, maxBytes: number, started = Date.now()): Promise<string> {
   return new Promise((resolve, reject) => {
+    // Once this attempt has failed, the reset that its own destroy() raises is not the API's doing.
+    let failed = false
     const fail = (message: string, reason: string, status?: number) => {
+      failed = true
       clearTimeout(timer)
       reject(new DogApiError(`GET ${url.href} ${message}`, reason, status))
       req.destroy()
@@ -102,7 +105,7 @@ function getText(url: URL, timeout: number, maxBytes: number, started = Date.now
     req.on("error", (error: NodeJS.ErrnoException) => {
       // A kept-alive connection that the API closed as it was reused, at the end of its idle timeout:
       // the API never saw the request, so it goes again on another connection, within the same time.
-      if (req.reusedSocket && error.code === "ECONNRESET") {
+      if (!failed && req.reusedSocket && error.code === "ECONNRESET") {
         clearTimeout(timer)
         resolve(getText(url, timeout, maxBytes, started))
       } else fail(`failed: ${error.message}`, error.code ?? "network")
