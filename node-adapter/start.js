@@ -21,9 +21,10 @@ async function main() {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be a port number from 0 to 65535, not "${process.env.PORT}"`)
   }
-  if (!Number.isInteger(keepAliveMs) || keepAliveMs < 1) {
+  // Node's timers take at most 2^31 - 1 ms; past that a timeout becomes 1 ms.
+  if (!Number.isInteger(keepAliveMs) || keepAliveMs < 1 || keepAliveMs > 2 ** 31 - 1) {
     throw new Error(
-      `KEEP_ALIVE_TIMEOUT_MS must be a whole number of milliseconds, not "${process.env.KEEP_ALIVE_TIMEOUT_MS}"`,
+      `KEEP_ALIVE_TIMEOUT_MS must be a whole number of milliseconds from 1 to ${2 ** 31 - 1}, not "${process.env.KEEP_ALIVE_TIMEOUT_MS}"`,
     )
   }
   // The site's folder, wherever the host starts it from.

@@ -73,18 +73,23 @@ test("npm start refuses a PORT that is not a port number, and says why", () => {
   expect(start.stderr.trim()).toBe('PORT must be a port number from 0 to 65535, not "eighty"')
 })
 
-test("npm start refuses a KEEP_ALIVE_TIMEOUT_MS that is not a number of milliseconds, and says why", () => {
-  const start = spawnSync(process.execPath, [path.join(root, "node-adapter/start.js")], {
-    cwd: root,
-    env: { ...process.env, KEEP_ALIVE_TIMEOUT_MS: "65s" },
-    encoding: "utf8",
-    // Killed if it serves anyway, so that the test fails rather than waits for ever.
-    timeout: 10_000,
-  })
+// Not a number; none; more than Node's timers take (2^31 - 1 ms), which would close connections at once.
+for (const value of ["65s", "0", "2147483648"]) {
+  test(`npm start refuses KEEP_ALIVE_TIMEOUT_MS=${value}, and says why`, () => {
+    const start = spawnSync(process.execPath, [path.join(root, "node-adapter/start.js")], {
+      cwd: root,
+      env: { ...process.env, KEEP_ALIVE_TIMEOUT_MS: value },
+      encoding: "utf8",
+      // Killed if it serves anyway, so that the test fails rather than waits for ever.
+      timeout: 10_000,
+    })
 
-  expect(start.status).toBe(1)
-  expect(start.stderr.trim()).toBe('KEEP_ALIVE_TIMEOUT_MS must be a whole number of milliseconds, not "65s"')
-})
+    expect(start.status).toBe(1)
+    expect(start.stderr.trim()).toBe(
+      `KEEP_ALIVE_TIMEOUT_MS must be a whole number of milliseconds from 1 to 2147483647, not "${value}"`,
+    )
+  })
+}
 
 test("tells clients how long it keeps an idle connection: 5 s, or what KEEP_ALIVE_TIMEOUT_MS says", async ({
   site,
