@@ -51,6 +51,7 @@ beforeEach(() => {
 })
 
 afterEach(() => {
+  jest.restoreAllMocks()
   process.off("unhandledRejection", recordUnhandled)
   delete process.env.DOG_API_TIMEOUT_MS
 })

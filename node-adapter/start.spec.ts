@@ -60,34 +60,28 @@ test("npm start says where it serves the site, on the PORT and HOST it was given
   }
 })
 
-test("npm start refuses a PORT that is not a port number, and says why", () => {
-  const start = spawnSync(process.execPath, [path.join(root, "node-adapter/start.js")], {
-    cwd: root,
-    env: { ...process.env, PORT: "eighty" },
-    encoding: "utf8",
-    // Killed if it serves anyway, so that the test fails rather than waits for ever.
-    timeout: 10_000,
-  })
-
-  expect(start.status).toBe(1)
-  expect(start.stderr.trim()).toBe('PORT must be a port number from 0 to 65535, not "eighty"')
-})
-
-// Not a number; none; more than Node's timers take (2^31 - 1 ms), which would close connections at once.
-for (const value of ["65s", "0", "2147483648"]) {
-  test(`npm start refuses KEEP_ALIVE_TIMEOUT_MS=${value}, and says why`, () => {
+// Settings that npm start must refuse, exiting 1 with one line that says why. A KEEP_ALIVE_TIMEOUT_MS
+// over 2^31 - 1 ms is more than Node's timers take: they would close every connection at once.
+const refused: Array<[string, string, string]> = [
+  ["PORT", "eighty", 'PORT must be a port number from 0 to 65535, not "eighty"'],
+  ...["65s", "0", "2147483648"].map((value): [string, string, string] => [
+    "KEEP_ALIVE_TIMEOUT_MS",
+    value,
+    `KEEP_ALIVE_TIMEOUT_MS must be a whole number of milliseconds from 1 to 2147483647, not "${value}"`,
+  ]),
+]
+for (const [name, value, message] of refused) {
+  test(`npm start refuses ${name}=${value}, and says why`, () => {
     const start = spawnSync(process.execPath, [path.join(root, "node-adapter/start.js")], {
       cwd: root,
-      env: { ...process.env, KEEP_ALIVE_TIMEOUT_MS: value },
+      env: { ...process.env, [name]: value },
       encoding: "utf8",
       // Killed if it serves anyway, so that the test fails rather than waits for ever.
       timeout: 10_000,
     })
 
     expect(start.status).toBe(1)
-    expect(start.stderr.trim()).toBe(
-      `KEEP_ALIVE_TIMEOUT_MS must be a whole number of milliseconds from 1 to 2147483647, not "${value}"`,
-    )
+    expect(start.stderr.trim()).toBe(message)
   })
 }
 
