@@ -401,15 +401,21 @@ test("refuses to start when gatsby develop has deleted the build's SSR engine, a
   mkdirSync(path.join(developed, ".cache/node-server"), { recursive: true })
   writeFileSync(path.join(developed, ".cache/node-server/routes.json"), JSON.stringify(routes))
 
-  await expect(createServer({ root: developed })).rejects.toThrow(
-    /The build has no .*page-ssr\/lambda\.js \(gatsby develop deletes it\)\. Run `npm run build` again\./,
-  )
-  rmSync(developed, { recursive: true })
+  try {
+    await expect(createServer({ root: developed })).rejects.toThrow(
+      /The build has no .*page-ssr\/lambda\.js \(gatsby develop deletes it\)\. Run `npm run build` again\./,
+    )
+  } finally {
+    rmSync(developed, { recursive: true })
+  }
 })
 
 test("refuses to start without a build, and says which command makes one", async () => {
   const empty = mkdtempSync(path.join(os.tmpdir(), "no-build-"))
 
-  await expect(createServer({ root: empty })).rejects.toThrow(/npm run build/)
-  rmSync(empty, { recursive: true })
+  try {
+    await expect(createServer({ root: empty })).rejects.toThrow(/npm run build/)
+  } finally {
+    rmSync(empty, { recursive: true })
+  }
 })
