@@ -1,33 +1,70 @@
 // @ts-check
 const { mkdirSync, writeFileSync } = require("node:fs")
 const path = require("node:path")
+const { CONDITIONS, ENGINE, ROUTES_FILE } = require("./src/routes")
 
-// Where the adapter leaves the build's routes for server.js, beside the engines that Gatsby writes in
-// .cache/, so that `gatsby clean` removes it with them.
-const ROUTES_FILE = path.join(".cache", "node-server", "routes.json")
+/**
+ * @typedef {import("gatsby").RoutesManifest[number]} ManifestRoute
+ * @typedef {{ key: string, value: string }} Header
+ */
 
 /**
  * A Gatsby adapter for any Node host: at the end of `gatsby build` it writes the routes and functions
- * manifests, as Gatsby gives them, to .cache/node-server/routes.json; `npm start` (server.js) serves them.
+ * manifests, as Gatsby gives them, to .cache/node-server/routes.json; `npm start` (start.js) serves them.
  * @type {import("gatsby").AdapterInit}
  */
 const nodeAdapter = () => ({
   name: "node-adapter",
-  // Paths as the manifest gives them: with pathPrefix, or trailingSlash "ignore" (both forms of every
-  // path), the server would need more than that; Gatsby stops the build with a message instead.
-  config: () => ({ supports: { pathPrefix: false, trailingSlash: ["always", "never"] } }),
-  adapt({ routesManifest, functionsManifest, headerRoutes, reporter }) {
-    mkdirSync(path.dirname(ROUTES_FILE), { recursive: true })
-    const functions = functionsManifest.map(({ functionId, pathToEntryPoint }) => ({
-      functionId,
-      pathToEntryPoint,
-    }))
-    writeFileSync(ROUTES_FILE, JSON.stringify({ routes: routesManifest, functions, headerRoutes }))
-    reporter.info(
-      `node-adapter: ${routesManifest.length} routes in ${ROUTES_FILE}; serve them with npm start`,
+  // The server follows the routes as Gatsby gives them, with their prefix, in every trailingSlash mode.
+  config: () => ({ supports: { pathPrefix: true, trailingSlash: ["always", "never", "ignore"] } }),
+  adapt({ routesManifest, functionsManifest, headerRoutes, trailingSlash, reporter }) {
+    // Gatsby only warns about a setting an adapter cannot serve; a redirect condition this server
+    // cannot check would send everyone one way, so the build stops.
+    const unknown = routesManifest.flatMap((route) =>
+      route.type === "redirect"
+        ? Object.keys(/** @type {{ conditions?: object }} */ (route).conditions ?? {})
+            .filter((key) => !CONDITIONS.includes(key))
+            .map((key) => `${route.path} (${key})`)
+        : [],
     )
+    if (unknown.length) {
+      reporter.panic(
+        `node-adapter: the Node server can check the redirect conditions ${CONDITIONS.join(" and ")}, ` +
+          `not those of these redirects: ${unknown.join(", ")}. Leave them to a CDN that can, or remove them.`,
+      )
+    }
+    const configHeaders = configHeadersMatcher(reporter)
+    const everyPath = headerRoutes.find((route) => route.path.endsWith("/*"))?.headers ?? []
+    const routes = routesManifest.map((route) =>
+      // Gatsby gives function routes no headers; the engine adds gatsby-config's to the pages it renders,
+      // and the server adds these to what Gatsby Functions answer.
+      route.type === "function" && route.functionId !== ENGINE
+        ? { ...route, headers: configHeaders(route.path, everyPath) }
+        : route,
+    )
+    const functions = functionsManifest.map(({ functionId, pathToEntryPoint }) => ({ functionId, pathToEntryPoint }))
+    mkdirSync(path.dirname(ROUTES_FILE), { recursive: true })
+    writeFileSync(ROUTES_FILE, JSON.stringify({ trailingSlash, routes, functions, headerRoutes }))
+    reporter.info(`node-adapter: ${routes.length} routes in ${ROUTES_FILE}; serve them with npm start`)
   },
 })
 
+/**
+ * gatsby-config's `headers` for a path, by Gatsby's own matcher: the adapter API hands them over for
+ * files only. (Gatsby's internals: if a Gatsby release moves them, Functions get the defaults only.)
+ * @param {import("gatsby").Reporter} reporter
+ * @returns {(routePath: string, defaults: Header[]) => Header[]}
+ */
+function configHeadersMatcher(reporter) {
+  try {
+    const { store } = require("gatsby/dist/redux")
+    const { createHeadersMatcher } = require("gatsby/dist/utils/adapter/create-headers")
+    const { config, program } = store.getState()
+    return createHeadersMatcher(config.headers, program.prefixPaths ? (config.pathPrefix ?? "") : "")
+  } catch (error) {
+    reporter.warn(`node-adapter: gatsby-config's headers will not reach Gatsby Functions (${error})`)
+    return (_routePath, defaults) => defaults
+  }
+}
+
 module.exports = nodeAdapter
-module.exports.ROUTES_FILE = ROUTES_FILE

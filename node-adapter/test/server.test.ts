@@ -4,7 +4,7 @@ import os from "node:os"
 import path from "node:path"
 import { gunzipSync } from "node:zlib"
 import type { FastifyInstance } from "fastify"
-import { createServer, TIMEOUTS } from "./server"
+import { createServer, TIMEOUTS } from "../src/server"
 
 // The server against a small build written here, in the shape `gatsby build` and index.js leave:
 // files in public/, functions in .cache/, and the routes. The real build is tested by the browser

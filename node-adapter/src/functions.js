@@ -1,0 +1,163 @@
+// @ts-check
+// Running what `gatsby build` compiled, as Gatsby runs it: the SSR engine (pages with getServerData,
+// DSG pages, and their page-data) and Gatsby Functions (src/api/).
+const { AsyncLocalStorage } = require("node:async_hooks")
+const { existsSync } = require("node:fs")
+const { STATUS_CODES } = require("node:http")
+const cookie = require("cookie")
+
+/**
+ * @typedef {import("fastify").FastifyRequest} FastifyRequest
+ * @typedef {import("fastify").FastifyReply} FastifyReply
+ * @typedef {import("gatsby").GatsbyFunctionRequest} GatsbyFunctionRequest
+ * @typedef {import("gatsby").GatsbyFunctionResponse} GatsbyFunctionResponse
+ * @typedef {(req: GatsbyFunctionRequest, res: GatsbyFunctionResponse) => unknown} GatsbyFunction
+ * @typedef {{ status(code: number): EngineResponse, setHeader(name: string, value: string | string[]): EngineResponse,
+ *   send(body?: unknown): void, json(body: unknown): void }} EngineResponse
+ * @typedef {{ url: string, rawUrl: string, method: string, headers: import("node:http").IncomingHttpHeaders,
+ *   query: unknown }} EngineRequest
+ * @typedef {(req: EngineRequest, res: EngineResponse) => Promise<void>} Engine
+ * @typedef {(error: unknown) => void} FailureHandler
+ */
+
+/** @param {string} file @returns {GatsbyFunction & Engine} */
+function loadFunction(file) {
+  // gatsby develop deletes the SSR engine that gatsby build wrote.
+  if (!existsSync(file))
+    throw new Error(`The build has no ${file} (gatsby develop deletes it). Run \`npm run build\` again.`)
+  /** @type {(GatsbyFunction & Engine) | { default: GatsbyFunction & Engine }} */
+  const mod = require(file)
+  return typeof mod === "function" ? mod : mod.default
+}
+
+/**
+ * Gatsby's SSR engine with the request and response it needs (the path, the query, and status,
+ * setHeader, send and json), over fastify's reply, so that the server's compression and headers apply.
+ * @param {Engine} engine @param {FastifyRequest} request @param {FastifyReply} reply
+ */
+async function runEngine(engine, request, reply) {
+  const query = request.url.indexOf("?")
+  /** @type {EngineResponse} */
+  const res = {
+    status: (code) => (reply.code(code), res),
+    setHeader: (name, value) => (reply.header(name, value), res),
+    // As Express's, which the engine is written for: a string is HTML.
+    send: (body) => {
+      if (typeof body === "string" && !reply.hasHeader("content-type")) reply.type("text/html; charset=utf-8")
+      reply.send(body)
+    },
+    json: (body) => void reply.type("application/json; charset=utf-8").send(JSON.stringify(body)),
+  }
+  await engine(
+    {
+      // The engine finds the page by this, so it is the path alone.
+      url: query === -1 ? request.url : request.url.slice(0, query),
+      rawUrl: `${request.protocol}://${request.host}${request.url}`,
+      method: request.method,
+      headers: request.headers,
+      query: request.query,
+    },
+    res,
+  )
+  return reply
+}
+
+// The failure handler of the Gatsby Function that a promise belongs to. Gatsby's compiled wrapper
+// calls the function without returning its promise, so a function that fails after an await is an
+// unhandled rejection; this finds the request it failed for.
+/** @type {AsyncLocalStorage<FailureHandler>} */
+const runningFunction = new AsyncLocalStorage()
+let rejectionsWatched = false
+
+function watchFunctionRejections() {
+  if (rejectionsWatched) return
+  rejectionsWatched = true
+  process.on("unhandledRejection", (reason) => {
+    const failed = runningFunction.getStore()
+    // Anything else ends the process, as it does in Node without this listener.
+    if (!failed) throw reason
+    failed(reason)
+  })
+}
+
+/**
+ * A Gatsby Function, with the request and response it gets under `gatsby serve`: the request's own
+ * stream (Gatsby's compiled wrapper parses the body with the function's own bodyParser config, and the
+ * params from originalUrl), its query and cookies, and Node's response with Express's status, send,
+ * json and redirect. The function answers by itself, so fastify leaves the response to it.
+ * @param {GatsbyFunction} run
+ * @param {FastifyRequest} request
+ * @param {FastifyReply} reply
+ * @param {Array<{ key: string, value: string }>} headers the headers that gatsby-config gives its path
+ * @param {(error: unknown, res: import("node:http").ServerResponse) => void} onFailure
+ */
+function runFunction(run, request, reply, headers, onFailure) {
+  watchFunctionRejections()
+  reply.hijack()
+  const res = expressResponse(reply.raw, request.method)
+  for (const { key, value } of headers) res.setHeader(key, value)
+  const req = Object.assign(request.raw, {
+    originalUrl: request.url,
+    rawUrl: `${request.protocol}://${request.host}${request.url}`,
+    query: /** @type {Record<string, string>} */ (request.query),
+    params: {},
+    cookies: safeCookies(request.headers.cookie),
+  })
+  /** @type {FailureHandler} */
+  const failed = (error) => onFailure(error, res)
+  try {
+    runningFunction.run(failed, () => run(/** @type {GatsbyFunctionRequest} */ (/** @type {unknown} */ (req)), res))
+  } catch (error) {
+    failed(error)
+  }
+}
+
+// Cookies as gatsby serve parses them; a malformed header gives none rather than an error.
+/** @param {string | undefined} header @returns {Record<string, string>} */
+function safeCookies(header) {
+  try {
+    return header ? /** @type {Record<string, string>} */ (cookie.parse(header)) : {}
+  } catch {
+    return {}
+  }
+}
+
+/**
+ * Node's response with what Express adds and Gatsby documents (GatsbyFunctionResponse).
+ * @param {import("node:http").ServerResponse} raw @param {string} method
+ * @returns {GatsbyFunctionResponse}
+ */
+function expressResponse(raw, method) {
+  /** @param {string} type @param {string | Buffer} body */
+  const end = (type, body) => {
+    if (!res.hasHeader("content-type")) res.setHeader("content-type", type)
+    res.setHeader("content-length", Buffer.byteLength(body))
+    res.end(method === "HEAD" ? undefined : body)
+    return res
+  }
+  const res = /** @type {GatsbyFunctionResponse} */ (
+    Object.assign(raw, {
+      /** @param {number} code */
+      status: (code) => ((res.statusCode = code), res),
+      /** @param {unknown} body */
+      send: (body) => {
+        if (typeof body === "string") return end("text/html; charset=utf-8", body)
+        if (Buffer.isBuffer(body)) return end("application/octet-stream", body)
+        if (body === undefined || body === null) return (res.end(), res)
+        return res.json(body)
+      },
+      /** @param {unknown} body */
+      json: (body) => end("application/json; charset=utf-8", JSON.stringify(body) ?? "null"),
+      /** @param {number | string} statusOrUrl @param {string} [url] */
+      redirect: (statusOrUrl, url) => {
+        const [status, location] = typeof statusOrUrl === "number" ? [statusOrUrl, url ?? "/"] : [302, statusOrUrl]
+        res.statusCode = status
+        res.setHeader("location", location)
+        return end("text/plain; charset=utf-8", `${STATUS_CODES[status] ?? "Redirecting"}. Redirecting to ${location}\n`)
+      },
+    })
+  )
+  return res
+}
+
+module.exports = { loadFunction, runEngine, runFunction }

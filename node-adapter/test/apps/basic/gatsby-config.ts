@@ -1,0 +1,27 @@
+import type { GatsbyConfig } from "gatsby"
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the adapter is plain CommonJS
+const nodeAdapter = require("../../..") as typeof import("../../..")
+
+// The configuration under test comes from the suite (../../fixture.ts): TRAILING_SLASH, PATH_PREFIX.
+const config: GatsbyConfig = {
+  siteMetadata: { title: "Node adapter fixture" },
+  trailingSlash: (process.env.TRAILING_SLASH || "always") as GatsbyConfig["trailingSlash"],
+  pathPrefix: process.env.PATH_PREFIX || undefined,
+  adapter: nodeAdapter(),
+  // As in Gatsby's suite: one header for every path, and some for a kind of route, one of which an SSR
+  // page's getServerData sets too (its own wins).
+  headers: [
+    { source: "/*", headers: [{ key: "x-custom-header", value: "for every path" }] },
+    {
+      source: "/routes/ssr/*",
+      headers: [
+        { key: "x-ssr-header", value: "from config" },
+        { key: "x-ssr-header-overwrite", value: "config" },
+      ],
+    },
+    { source: "/routes/dsg/*", headers: [{ key: "x-dsg-header", value: "from config" }] },
+    { source: "/api/*", headers: [{ key: "x-function-header", value: "from config" }] },
+  ],
+}
+
+export default config

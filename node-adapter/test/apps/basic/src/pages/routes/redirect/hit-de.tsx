@@ -1,0 +1,5 @@
+import * as React from "react"
+
+const HitDePage = () => <h1>Hit DE</h1>
+
+export default HitDePage
