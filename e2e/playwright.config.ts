@@ -12,7 +12,12 @@ const nodeServer: Project<SiteOptions>[] = existsSync(path.join(__dirname, "../n
         use: { mode: "node" },
         dependencies: ["serve"],
         testDir: "..",
-        testMatch: ["e2e/ssr.spec.ts", "e2e/breeds.spec.ts", "e2e/budgets.spec.ts", "node-adapter/*.spec.ts"],
+        testMatch: [
+          "e2e/ssr.spec.ts",
+          "e2e/breeds.spec.ts",
+          "e2e/budgets.spec.ts",
+          "node-adapter/test/start.spec.ts",
+        ],
         // The lab's copies of the site have a node-adapter/ too.
         testIgnore: "**/lab/**",
       },

@@ -98,7 +98,11 @@ export function buildVariant(variant: Variant): string {
   const site = path.join(import.meta.dirname, ".builds", variant.name)
   rmSync(site, { recursive: true, force: true })
   for (const file of [...SITE_FILES, ...optionalFiles()]) {
-    cpSync(path.join(root, file), path.join(site, file), { recursive: true })
+    // The adapter's own tests (its fixture site and their builds) are not the site's.
+    cpSync(path.join(root, file), path.join(site, file), {
+      recursive: true,
+      filter: (source) => source !== path.join(root, "node-adapter/test"),
+    })
   }
   symlinkSync(path.join(root, "node_modules"), path.join(site, "node_modules"))
   variant.patch(site)

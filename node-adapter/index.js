@@ -42,7 +42,10 @@ const nodeAdapter = () => ({
         ? { ...route, headers: configHeaders(route.path, everyPath) }
         : route,
     )
-    const functions = functionsManifest.map(({ functionId, pathToEntryPoint }) => ({ functionId, pathToEntryPoint }))
+    const functions = functionsManifest.map(({ functionId, pathToEntryPoint }) => ({
+      functionId,
+      pathToEntryPoint,
+    }))
     mkdirSync(path.dirname(ROUTES_FILE), { recursive: true })
     writeFileSync(ROUTES_FILE, JSON.stringify({ trailingSlash, routes, functions, headerRoutes }))
     reporter.info(`node-adapter: ${routes.length} routes in ${ROUTES_FILE}; serve them with npm start`)

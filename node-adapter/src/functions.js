@@ -106,7 +106,11 @@ function runFunction(run, request, reply, headers, onFailure) {
   /** @type {FailureHandler} */
   const failed = (error) => onFailure(error, res)
   try {
-    runningFunction.run(failed, () => run(/** @type {GatsbyFunctionRequest} */ (/** @type {unknown} */ (req)), res))
+    const result = runningFunction.run(failed, () =>
+      run(/** @type {GatsbyFunctionRequest} */ (/** @type {unknown} */ (req)), res),
+    )
+    // A function that is not wrapped (Gatsby's wrapper returns nothing) may return its promise.
+    if (result instanceof Promise) result.catch(failed)
   } catch (error) {
     failed(error)
   }
@@ -150,10 +154,14 @@ function expressResponse(raw, method) {
       json: (body) => end("application/json; charset=utf-8", JSON.stringify(body) ?? "null"),
       /** @param {number | string} statusOrUrl @param {string} [url] */
       redirect: (statusOrUrl, url) => {
-        const [status, location] = typeof statusOrUrl === "number" ? [statusOrUrl, url ?? "/"] : [302, statusOrUrl]
+        const [status, location] =
+          typeof statusOrUrl === "number" ? [statusOrUrl, url ?? "/"] : [302, statusOrUrl]
         res.statusCode = status
         res.setHeader("location", location)
-        return end("text/plain; charset=utf-8", `${STATUS_CODES[status] ?? "Redirecting"}. Redirecting to ${location}\n`)
+        return end(
+          "text/plain; charset=utf-8",
+          `${STATUS_CODES[status] ?? "Redirecting"}. Redirecting to ${location}\n`,
+        )
       },
     })
   )

@@ -73,9 +73,10 @@ function routeTable(build, countryHeader) {
   for (const route of build.routes) {
     // A redirect from another domain (createRedirect with a full URL) is for a CDN, not this server.
     if (!route.path.startsWith("/")) continue
-    const url = route.type === "static" && !route.filePath.endsWith("/index.html")
-      ? fileUrl(prefix, route.filePath)
-      : routerUrl(route.path)
+    const url =
+      route.type === "static" && !route.filePath.endsWith("/index.html")
+        ? fileUrl(prefix, route.filePath)
+        : routerUrl(route.path)
     const entry = /** @type {{ redirects: RedirectRoute[], route?: Candidate }} */ (at(url))
     if (route.type === "redirect") {
       entry.redirects.push(route)
@@ -86,7 +87,9 @@ function routeTable(build, countryHeader) {
     entry.route = candidate(route)
     // A wildcard matches its base too (/app/* answers /app/), which a router's /app/* does not.
     if (url.endsWith("/*")) {
-      const base = /** @type {{ redirects: RedirectRoute[], route?: Candidate }} */ (at(url.slice(0, -2) || "/"))
+      const base = /** @type {{ redirects: RedirectRoute[], route?: Candidate }} */ (
+        at(url.slice(0, -2) || "/")
+      )
       base.route ??= entry.route
     }
   }
@@ -133,7 +136,9 @@ function fileUrl(prefix, filePath) {
 // in every build, at <prefix>/page-data/app-data.json.
 /** @param {Build["routes"]} routes */
 function sitePrefix(routes) {
-  const appData = routes.find((route) => route.type === "static" && route.filePath === "public/page-data/app-data.json")
+  const appData = routes.find(
+    (route) => route.type === "static" && route.filePath === "public/page-data/app-data.json",
+  )
   return appData ? appData.path.slice(0, -"/page-data/app-data.json".length) : ""
 }
 

@@ -123,7 +123,9 @@ async function createServer({
         return reply.headers(headerObject(candidate.route.headers)).redirect(location, candidate.route.status)
       }
       if (candidate.kind === "function") {
-        const run = /** @type {import("./functions").GatsbyFunction} */ (functions.get(candidate.route.functionId))
+        const run = /** @type {import("./functions").GatsbyFunction} */ (
+          functions.get(candidate.route.functionId)
+        )
         return runFunction(run, request, reply, candidate.route.headers ?? everyPath, (error, res) => {
           reportError(error, request)
           if (res.headersSent) return void res.destroy()
@@ -134,9 +136,10 @@ async function createServer({
       if (candidate.kind === "file" && !FILE_METHODS.includes(request.method)) {
         return plainError(reply.header("allow", FILE_METHODS.join(", ")), 405)
       }
-      const canonical = candidate.page && FILE_METHODS.includes(request.method)
-        ? routes.canonicalPath(build.trailingSlash, pathname)
-        : undefined
+      const canonical =
+        candidate.page && FILE_METHODS.includes(request.method)
+          ? routes.canonicalPath(build.trailingSlash, pathname)
+          : undefined
       if (canonical) return reply.redirect(`${canonical}${query}`, 301)
       if (candidate.kind === "engine") {
         const engine = /** @type {import("./functions").Engine} */ (functions.get(candidate.route.functionId))
@@ -161,14 +164,23 @@ async function createServer({
       if ((kind === "engine" || kind === "function") && !functions.has(route.functionId))
         throw new Error(`The routes name a function ${route.functionId} that the build does not have`)
     }
-    app.route({ method: app.supportedMethods, url: entry.url, handler: (request, reply) => answer(entry, request, reply) })
+    app.route({
+      method: app.supportedMethods,
+      url: entry.url,
+      handler: (request, reply) => answer(entry, request, reply),
+    })
   }
 
   app.setNotFoundHandler(notFound)
   app.setErrorHandler((/** @type {import("fastify").FastifyError} */ error, request, reply) => {
     const status = typeof error.statusCode === "number" && error.statusCode >= 400 ? error.statusCode : 500
     if (status >= 500) reportError(error, request)
-    if (status === 500) return reply.code(500).header("cache-control", "no-store").type("text/html; charset=utf-8").send(errorPage)
+    if (status === 500)
+      return reply
+        .code(500)
+        .header("cache-control", "no-store")
+        .type("text/html; charset=utf-8")
+        .send(errorPage)
     // 413 for a body too large, 414 for a path segment too long, …: a short message, no stack.
     return plainError(reply, status)
   })

@@ -7,4 +7,3 @@ export default DsgPage
 export async function config(): Promise<() => { defer: boolean }> {
   return () => ({ defer: true })
 }
-
