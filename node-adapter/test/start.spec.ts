@@ -69,6 +69,11 @@ const refused: Array<[string, string, string]> = [
     value,
     `KEEP_ALIVE_TIMEOUT_MS must be a whole number of milliseconds from 1 to 2147483647, not "${value}"`,
   ]),
+  [
+    "COUNTRY_HEADER",
+    "CF IPCountry",
+    'COUNTRY_HEADER must be a header name, such as CF-IPCountry, not "CF IPCountry"',
+  ],
 ]
 for (const [name, value, message] of refused) {
   test(`npm start refuses ${name}=${value}, and says why`, () => {
