@@ -1,6 +1,6 @@
 // @ts-check
-// `npm start`: the built site on PORT and HOST, until SIGTERM or SIGINT. The site's folder is the one
-// above this one, wherever the host starts it from, or the folder given: `node start.js <site>`.
+// `npm start`: the built site on PORT and HOST, until SIGTERM or SIGINT. The site's folder is SITE_DIR,
+// or the one above this one, wherever the host starts it from.
 const path = require("node:path")
 const closeWithGrace = require("close-with-grace")
 const { readSettings } = require("./src/env")
@@ -11,8 +11,9 @@ const SHUTDOWN_DEADLINE_MS = 10_000
 
 async function main() {
   const { port, host, accessLog, keepAliveMs, countryHeader } = readSettings(process.env)
+  // A wrapper (lab/cluster.js, a process manager) may pass arguments of its own, so the folder is a setting.
   const app = await createServer({
-    root: path.resolve(process.argv[2] ?? path.join(__dirname, "..")),
+    root: path.resolve(process.env.SITE_DIR || path.join(__dirname, "..")),
     accessLog,
     countryHeader,
     timeouts: { idleMs: keepAliveMs },

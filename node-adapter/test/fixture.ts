@@ -7,7 +7,7 @@ import { expect, test as base } from "@playwright/test"
 
 // The fixture site (apps/basic), built by the adapter in one configuration per Playwright project, each in
 // a copy of its own (.builds/<project>/, beside apps/ so that its packages resolve the same way), and
-// served by `node start.js <copy>` as a host runs it.
+// served by `node start.js` (SITE_DIR=<copy>) as a host runs it.
 
 export type Configuration = { trailingSlash: "always" | "never" | "ignore"; pathPrefix: string }
 
@@ -44,14 +44,14 @@ async function freePort(): Promise<number> {
 
 type Server = { origin: string; output(): string }
 
-// `node start.js <copy>` on a free port, once /healthz answers; stopped with SIGTERM after the worker.
+// `node start.js` for the copy on a free port, once /healthz answers; stopped with SIGTERM after the worker.
 async function startServer(
   copy: string,
   extraEnv: NodeJS.ProcessEnv,
 ): Promise<Server & { stop(): Promise<void> }> {
   const port = await freePort()
-  const child = spawn(process.execPath, [path.join(adapter, "start.js"), copy], {
-    env: { ...env, PORT: String(port), HOST: "127.0.0.1", ...extraEnv },
+  const child = spawn(process.execPath, [path.join(adapter, "start.js")], {
+    env: { ...env, SITE_DIR: copy, PORT: String(port), HOST: "127.0.0.1", ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
   })
   let output = ""
