@@ -10,10 +10,9 @@ const { createServer } = require("./src/server")
 const SHUTDOWN_DEADLINE_MS = 10_000
 
 async function main() {
-  const { port, host, accessLog, keepAliveMs, countryHeader } = readSettings(process.env)
-  // A wrapper (lab/cluster.js, a process manager) may pass arguments of its own, so the folder is a setting.
+  const { port, host, accessLog, keepAliveMs, countryHeader, siteDir } = readSettings(process.env)
   const app = await createServer({
-    root: path.resolve(process.env.SITE_DIR || path.join(__dirname, "..")),
+    root: path.resolve(siteDir ?? path.join(__dirname, "..")),
     accessLog,
     countryHeader,
     timeouts: { idleMs: keepAliveMs },

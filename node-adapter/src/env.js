@@ -4,7 +4,8 @@
 
 /**
  * @param {NodeJS.ProcessEnv} env
- * @returns {{ port: number, host: string, accessLog: boolean, keepAliveMs: number, countryHeader: string | undefined }}
+ * @returns {{ port: number, host: string, accessLog: boolean, keepAliveMs: number, countryHeader: string | undefined,
+ *   siteDir: string | undefined }}
  */
 function readSettings(env) {
   // A container or platform sets PORT; 9000 is gatsby serve's.
@@ -36,6 +37,9 @@ function readSettings(env) {
     accessLog: /^(1|true|on|yes)$/i.test(env.ACCESS_LOG ?? ""),
     keepAliveMs,
     countryHeader,
+    // The site's folder, when it is not the one above node-adapter/. A setting, not an argument: a
+    // wrapper (lab/cluster.js, a process manager) may pass arguments of its own.
+    siteDir: env.SITE_DIR || undefined,
   }
 }
 

@@ -15,10 +15,10 @@ const FindMyWay = require("find-my-way")
  * @typedef {"always" | "never" | "ignore"} TrailingSlash
  * @typedef {{ trailingSlash: TrailingSlash, pathPrefix: string, routes: Array<FileRoute | FunctionRoute | RedirectRoute>,
  *   functions: Array<{ functionId: string, pathToEntryPoint: string }>, headerRoutes: Array<{ path: string, headers: Header[] }> }} Build
- * @typedef {{ kind: "file", route: FileRoute, page: boolean }
+ * @typedef {{ kind: "file", route: FileRoute, page: boolean, headers: Record<string, string> }
  *   | { kind: "engine", route: FunctionRoute, page: boolean }
  *   | { kind: "function", route: FunctionRoute }
- *   | { kind: "redirect", route: RedirectRoute }} Candidate
+ *   | { kind: "redirect", route: RedirectRoute, headers: Record<string, string> }} Candidate
  * @typedef {{ url: string, candidates: Candidate[], vary: string[] }} Entry
  */
 
@@ -98,17 +98,35 @@ function routeTable(build, countryHeader) {
     const shadowed = route ? [] : redirects.filter((redirect) => !redirect.force)
     /** @type {Candidate[]} */
     const candidates = [
-      ...forced.map((route) => /** @type {const} */ ({ kind: "redirect", route })),
+      ...forced.map(redirectCandidate),
       ...(route ? [route] : []),
-      ...shadowed.map((route) => /** @type {const} */ ({ kind: "redirect", route })),
+      ...shadowed.map(redirectCandidate),
     ]
     return { url, candidates, vary: conditionHeaders(candidates, countryHeader) }
   })
 }
 
+// Headers as the reply takes them, made once rather than at every request.
+/** @param {Header[]} headers */
+function headerObject(headers) {
+  return Object.fromEntries(headers.map(({ key, value }) => [key, value]))
+}
+
+/** @param {RedirectRoute} route @returns {Candidate} */
+function redirectCandidate(route) {
+  return { kind: "redirect", route, headers: headerObject(route.headers) }
+}
+
 /** @param {FileRoute | FunctionRoute} route @returns {Candidate} */
 function candidate(route) {
-  if (route.type === "static") return { kind: "file", route, page: route.filePath.endsWith("/index.html") }
+  if (route.type === "static") {
+    return {
+      kind: "file",
+      route,
+      page: route.filePath.endsWith("/index.html"),
+      headers: headerObject(route.headers),
+    }
+  }
   if (route.functionId === ENGINE) return { kind: "engine", route, page: !route.path.endsWith(".json") }
   return { kind: "function", route }
 }
@@ -195,12 +213,15 @@ function acceptedLanguages(header = "") {
 /**
  * Where a redirect sends a request: its toPath, with what the wildcard matched in place of its `*`
  * (and named params in place of `:name`), and the request's query unless toPath has its own.
- * @param {RedirectRoute} route @param {Record<string, string | undefined>} params @param {string} query
+ * @param {RedirectRoute} route @param {Record<string, string | undefined>} params
+ * @param {string} pathname @param {string} query
  */
-function redirectLocation(route, params, query) {
+function redirectLocation(route, params, pathname, query) {
   let location = route.toPath
   for (const [name, value = ""] of Object.entries(params)) {
-    location = name === "*" ? location.replace("*", value) : location.replace(`:${name}`, value)
+    // The router matches /a/b/ as /a/b (ignoreTrailingSlash): the wildcard gets the request's slash back.
+    const matched = name === "*" && pathname.endsWith("/") && !value.endsWith("/") ? `${value}/` : value
+    location = name === "*" ? location.replace("*", matched) : location.replace(`:${name}`, matched)
   }
   return sameSite(location.includes("?") ? location : `${location}${query}`)
 }

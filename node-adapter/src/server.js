@@ -45,7 +45,9 @@ async function createServer({
 } = {}) {
   const timeouts = { ...TIMEOUTS, ...changed }
   const build = routes.readBuild(root)
-  const table = routes.routeTable(build, countryHeader?.toLowerCase())
+  // Node gives request headers in lower case.
+  const countryKey = countryHeader?.toLowerCase()
+  const table = routes.routeTable(build, countryKey)
   const caselessRedirect = routes.caselessRedirects(table)
   const functions = new Map(
     build.functions.map(({ functionId, pathToEntryPoint }) => [
@@ -118,9 +120,9 @@ async function createServer({
     if (entry.vary.length) reply.header("vary", entry.vary.join(", "))
     for (const candidate of entry.candidates) {
       if (candidate.kind === "redirect") {
-        if (!routes.conditionsHold(candidate.route, request.headers, countryHeader?.toLowerCase())) continue
-        const location = routes.redirectLocation(candidate.route, params, query)
-        return reply.headers(headerObject(candidate.route.headers)).redirect(location, candidate.route.status)
+        if (!routes.conditionsHold(candidate.route, request.headers, countryKey)) continue
+        const location = routes.redirectLocation(candidate.route, params, pathname, query)
+        return reply.headers(candidate.headers).redirect(location, candidate.route.status)
       }
       if (candidate.kind === "function") {
         const run = /** @type {import("./functions").GatsbyFunction} */ (
@@ -146,7 +148,7 @@ async function createServer({
         return runEngine(engine, request, reply)
       }
       return reply
-        .headers(headerObject(candidate.route.headers))
+        .headers(candidate.headers)
         .sendFile(path.posix.relative("public", candidate.route.filePath))
     }
     return notFound(request, reply)
@@ -198,11 +200,6 @@ function originForm(url) {
   } catch {
     return url
   }
-}
-
-/** @param {Array<{ key: string, value: string }>} headers */
-function headerObject(headers) {
-  return Object.fromEntries(headers.map(({ key, value }) => [key, value]))
 }
 
 // A client's mistake: its status and name, which no cache keeps.

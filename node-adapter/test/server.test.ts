@@ -64,6 +64,7 @@ const routes = {
     { type: "function", path: "/api/echo/", functionId: "echo", headers: security },
     { type: "function", path: "/api/fails-later/", functionId: "fails-later", headers: security },
     { type: "redirect", path: "/old-dogs/", toPath: "/ssr/", status: 301, headers: security },
+    { type: "redirect", path: "/go/*", toPath: "/*", status: 302, headers: security },
     { type: "redirect", path: "https://old.example/*", toPath: "/", status: 301, headers: [] },
   ],
   functions: [
@@ -138,6 +139,13 @@ test("sends no redirect to another site for an address that starts with two slas
 
   expect(res.statusCode).toBe(404)
   expect(res.headers.location).toBeUndefined()
+})
+
+test("sends a splat redirect to this site, whatever the request put in its wildcard", async () => {
+  const res = await app.inject("/go//example.com/")
+
+  expect(res.statusCode).toBe(302)
+  expect(res.headers.location).toBe("/example.com/")
 })
 
 test("keeps the status and headers that a page's getServerData set", async () => {
@@ -442,5 +450,19 @@ test("refuses to start without a build, and says which command makes one", async
     await expect(createServer({ root: empty })).rejects.toThrow(/npm run build/)
   } finally {
     rmSync(empty, { recursive: true })
+  }
+})
+
+test("refuses to start when the build's routes list none, and says which command makes them", async () => {
+  const broken = mkdtempSync(path.join(os.tmpdir(), "no-routes-"))
+  mkdirSync(path.join(broken, ".cache/node-server"), { recursive: true })
+  writeFileSync(path.join(broken, ".cache/node-server/routes.json"), "{}")
+
+  try {
+    await expect(createServer({ root: broken })).rejects.toThrow(
+      /lists no routes\. Run `npm run build` again/,
+    )
+  } finally {
+    rmSync(broken, { recursive: true })
   }
 })

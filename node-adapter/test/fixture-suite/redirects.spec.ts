@@ -90,8 +90,8 @@ test("a redirect never sends a visitor to a site that the request named", async 
   server,
   configuration,
 }) => {
-  const response = await getTarget(server.origin, `${configuration.pathPrefix}/old-wildcard//evil.example/`)
+  const response = await getTarget(server.origin, `${configuration.pathPrefix}/go//evil.example/`)
 
-  expect(response.status).toBe(301)
-  expect(response.headers.location).toMatch(/^\/[^/\\]/)
+  expect(response.status).toBe(302)
+  expect(response.headers.location).toBe(`${configuration.pathPrefix}/evil.example/`)
 })

@@ -29,6 +29,7 @@ test("shows the site's 500 page, with status 500, where getServerData throws", a
 test("routes a request target in absolute form on its path, and answers with no other site in it", async ({
   server,
   at,
+  configuration,
 }) => {
   const page = await getTarget(server.origin, `http://evil.example${at("/routes/ssr/static")}?foo=bar`)
   // The page's address in the form trailingSlash does not pick: a 301 for always and never.
@@ -39,5 +40,6 @@ test("routes a request target in absolute form on its path, and answers with no 
   expect(page.status).toBe(200)
   expect(page.body).toContain("{&quot;foo&quot;:&quot;bar&quot;}")
   expect(page.body).not.toContain("evil.example")
-  expect(redirect.headers.location ?? "").not.toContain("evil.example")
+  // "ignore" serves both forms, with no redirect.
+  expect(redirect.headers.location).toBe(configuration.trailingSlash === "ignore" ? undefined : here)
 })

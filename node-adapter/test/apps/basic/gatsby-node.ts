@@ -34,6 +34,8 @@ export const createPages: GatsbyNode["createPages"] = ({ actions: { createRedire
   createRedirect({ fromPath: slash("/Redirect-Any-Case"), toPath: hit, ignoreCase: true })
   // A splat: what * matched in fromPath takes the place of * in toPath.
   createRedirect({ fromPath: "/old-wildcard/*", toPath: "/routes/client-only/wildcard/*", isPermanent: true })
+  // A splat at the start of its target: /go//evil.example/ must not become //evil.example/.
+  createRedirect({ fromPath: "/go/*", toPath: "/*" })
 
   createSlice({ id: "footer", component: path.resolve("src/components/footer.tsx") })
 }
