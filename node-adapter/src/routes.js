@@ -66,10 +66,14 @@ function routerUrl(gatsbyPath) {
  */
 function routeTable(build, countryHeader) {
   const prefix = sitePrefix(build.routes)
-  /** @type {Map<string, { redirects: RedirectRoute[], route?: Candidate }>} */
+  /** @type {Map<string, { redirects: RedirectRoute[], route?: Candidate, wildcardBase?: Candidate }>} */
   const byUrl = new Map()
   /** @param {string} url */
-  const at = (url) => byUrl.get(url) ?? byUrl.set(url, { redirects: [] }).get(url)
+  const at = (url) => {
+    const entry = byUrl.get(url) ?? { redirects: [] }
+    byUrl.set(url, entry)
+    return entry
+  }
   for (const route of build.routes) {
     // A redirect from another domain (createRedirect with a full URL) is for a CDN, not this server.
     if (!route.path.startsWith("/")) continue
@@ -77,7 +81,7 @@ function routeTable(build, countryHeader) {
       route.type === "static" && !route.filePath.endsWith("/index.html")
         ? fileUrl(prefix, route.filePath)
         : routerUrl(route.path)
-    const entry = /** @type {{ redirects: RedirectRoute[], route?: Candidate }} */ (at(url))
+    const entry = at(url)
     if (route.type === "redirect") {
       entry.redirects.push(route)
       continue
@@ -85,21 +89,18 @@ function routeTable(build, countryHeader) {
     // Gatsby lists the most specific route first; a path it lists twice goes to the first.
     if (entry.route) continue
     entry.route = candidate(route)
-    // A wildcard matches its base too (/app/* answers /app/), which a router's /app/* does not.
-    if (url.endsWith("/*")) {
-      const base = /** @type {{ redirects: RedirectRoute[], route?: Candidate }} */ (
-        at(url.slice(0, -2) || "/")
-      )
-      base.route ??= entry.route
-    }
+    // A wildcard matches its base too (/app/* answers /app/), which a router's /app/* does not; a route
+    // of the base's own wins, wherever Gatsby lists it.
+    if (url.endsWith("/*")) at(url.slice(0, -2) || "/").wildcardBase ??= entry.route
   }
-  return [...byUrl].map(([url, { redirects, route }]) => {
+  return [...byUrl].map(([url, { redirects, route, wildcardBase }]) => {
+    const answering = route ?? wildcardBase
     const forced = redirects.filter((redirect) => redirect.force)
-    const shadowed = route ? [] : redirects.filter((redirect) => !redirect.force)
+    const shadowed = answering ? [] : redirects.filter((redirect) => !redirect.force)
     /** @type {Candidate[]} */
     const candidates = [
       ...forced.map(redirectCandidate),
-      ...(route ? [route] : []),
+      ...(answering ? [answering] : []),
       ...shadowed.map(redirectCandidate),
     ]
     return { url, candidates, vary: conditionHeaders(candidates, countryHeader) }

@@ -56,6 +56,9 @@ const routes = {
     { type: "static", path: "/app-0123abcd.js", filePath: "public/app-0123abcd.js", headers: immutable },
     // As Gatsby's manifest gives a file with an extension it does not know.
     { type: "static", path: "/favicon.svg/", filePath: "public/favicon.svg", headers: revalidate },
+    // A wildcard listed before the page at its own base, which must still win there.
+    { type: "function", path: "/pets/*/", functionId: "ssr-engine" },
+    { type: "static", path: "/pets/", filePath: "public/index.html", headers: revalidate },
     { type: "function", path: "/ssr/", functionId: "ssr-engine" },
     { type: "function", path: "/slow/", functionId: "ssr-engine" },
     { type: "function", path: "/throws/", functionId: "ssr-engine" },
@@ -139,6 +142,14 @@ test("sends no redirect to another site for an address that starts with two slas
 
   expect(res.statusCode).toBe(404)
   expect(res.headers.location).toBeUndefined()
+})
+
+test("answers a wildcard's base with the base's own page, and the paths under it with the wildcard", async () => {
+  const base = await app.inject("/pets/")
+  const under = await app.inject("/pets/rex/")
+
+  expect(base.body).toContain("<h1>Home</h1>")
+  expect(under.body).toBe("<h1>/pets/rex/</h1>")
 })
 
 test("sends a splat redirect to this site, whatever the request put in its wildcard", async () => {
