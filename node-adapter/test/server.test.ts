@@ -329,6 +329,15 @@ test("writes one access log line per request, in Combined Log Format, when asked
   )
 })
 
+test("writes an access log line for what a Gatsby Function answered itself", async () => {
+  const withLog = await createServer({ root, accessLog: true, log: (line) => logged.push(line) })
+  await withLog.inject("/api/echo?dog=pug")
+  await withLog.close()
+
+  expect(logged).toHaveLength(1)
+  expect(logged[0]).toMatch(/"GET \/api\/echo\?dog=pug HTTP\/1\.1" 201 \d+ /)
+})
+
 test("answers the health check with 200 while it serves", async () => {
   const res = await app.inject("/healthz")
 
