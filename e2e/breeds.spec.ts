@@ -1,13 +1,13 @@
 import { request } from "node:http"
 import { hostileSlugs } from "../test-data/hostile-slugs"
-import { expect, expectAnotherDog, test } from "./fixtures"
+import { clickWhenHydrated, expect, expectAnotherDog, test } from "./fixtures"
 
 test("shows a breed chosen from the list, then another dog of it without a full page load", async ({
   page,
   problems,
 }) => {
   await page.goto("/breeds/")
-  await page.getByRole("link", { name: "Afghan hound" }).click()
+  await clickWhenHydrated(page.getByRole("link", { name: "Afghan hound" }))
 
   await expect(page).toHaveURL(/\/breeds\/hound-afghan\/$/)
   await expect(page.getByRole("heading", { level: 1, name: "Afghan hound" })).toBeVisible()

@@ -119,6 +119,16 @@ export async function expectLoaded(img: Locator): Promise<void> {
     .toBeGreaterThan(0)
 }
 
+// Clicks a link once React has hydrated it. Before that, the click is the browser's own: a full page
+// load, which aborts the page's requests and skips Gatsby's client-side navigation (a race that failed
+// a test now and then, on a busy machine). React keeps a hydrated element's props on the element.
+export async function clickWhenHydrated(link: Locator): Promise<void> {
+  await expect
+    .poll(() => link.evaluate((el) => Object.keys(el).some((key) => key.startsWith("__reactProps$"))))
+    .toBe(true)
+  await link.click()
+}
+
 // A full page load wipes this mark; Gatsby's client-side navigation keeps it.
 export async function markThePage(page: Page): Promise<void> {
   await page.evaluate(() => Object.assign(window, { stillTheSamePage: true }))
@@ -134,7 +144,7 @@ export async function expectAnotherDog(page: Page, dog: Locator): Promise<void> 
   const first = await dog.getAttribute("src")
   await markThePage(page)
 
-  await page.getByRole("link", { name: "Another dog" }).click()
+  await clickWhenHydrated(page.getByRole("link", { name: "Another dog" }))
 
   await expect(dog).not.toHaveAttribute("src", first!)
   await expectLoaded(dog)

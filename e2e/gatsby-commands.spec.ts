@@ -1,4 +1,4 @@
-import { expect, expectLoaded, test } from "./fixtures"
+import { clickWhenHydrated, expect, expectLoaded, test } from "./fixtures"
 
 // Gatsby's own commands in the order people type them: gatsby develop, then gatsby build with no clean,
 // then gatsby serve, then gatsby develop again. The develop project runs before the serve project, and
@@ -13,7 +13,7 @@ test("after develop, gatsby build and serve show a fresh dog on following the li
   expect(build.afterDevelop).toBe(true)
   await page.goto("/")
 
-  await page.getByRole("link", { name: "Show me a dog" }).click()
+  await clickWhenHydrated(page.getByRole("link", { name: "Show me a dog" }))
 
   await expect(page).toHaveURL(/\/ssr\/$/)
   await expectLoaded(page.getByRole("img", { name: "Happy dog" }))
@@ -37,7 +37,7 @@ test("after develop, gatsby build and serve show a breed on following a link @af
 }) => {
   await page.goto("/breeds/")
 
-  await page.getByRole("link", { name: "Husky" }).click()
+  await clickWhenHydrated(page.getByRole("link", { name: "Husky" }))
 
   await expect(page).toHaveURL(/\/breeds\/husky\/$/)
   await expectLoaded(page.getByRole("img", { name: "A random husky" }))
@@ -49,7 +49,7 @@ test("gatsby develop still shows a dog on following the link after a build @afte
 }) => {
   await page.goto("/")
 
-  await page.getByRole("link", { name: "Show me a dog" }).click()
+  await clickWhenHydrated(page.getByRole("link", { name: "Show me a dog" }))
 
   await expect(page).toHaveURL(/\/ssr\/$/)
   await expectLoaded(page.getByRole("img", { name: "Happy dog" }))

@@ -1,6 +1,7 @@
 import type { Failure } from "../mocks/handlers"
 import {
   API_TIMEOUT_MS,
+  clickWhenHydrated,
   expect,
   expectAnotherDog,
   expectLoaded,
@@ -39,7 +40,7 @@ test("shows a dog after following the home page's link, without a full page load
   await expect(page.getByRole("heading", { level: 1 })).toBeVisible()
   await markThePage(page)
 
-  await page.getByRole("link", { name: "Show me a dog" }).click()
+  await clickWhenHydrated(page.getByRole("link", { name: "Show me a dog" }))
 
   await expect(page).toHaveURL(/\/ssr\/$/)
   await expectLoaded(page.getByRole("img", { name: "Happy dog" }))
@@ -58,7 +59,7 @@ test("links to the dog's breed page", async ({ page }) => {
   const breedLink = page.locator("a[href^='/breeds/']")
   const breed = (await breedLink.textContent())!
 
-  await breedLink.click()
+  await clickWhenHydrated(breedLink)
 
   await expect(page.getByRole("heading", { level: 1, name: breed })).toBeVisible()
   await expectLoaded(page.getByRole("img", { name: `A random ${breed.toLowerCase()}` }))
@@ -135,7 +136,7 @@ test("shows a message, not a blank page, after following the link while the dog 
   await expect(page.getByRole("link", { name: "Show me a dog" })).toBeVisible()
   api.fail("http-500")
 
-  await page.getByRole("link", { name: "Show me a dog" }).click()
+  await clickWhenHydrated(page.getByRole("link", { name: "Show me a dog" }))
 
   await expect(page).toHaveURL(/\/ssr\/$/)
   await expect(page.getByRole("status")).toHaveText(/try refreshing/i)
