@@ -6,20 +6,29 @@ const closeWithGrace = require("close-with-grace")
 const { readSettings } = require("./src/env")
 const { createServer } = require("./src/server")
 
-// After SIGTERM, how long the requests in flight may take before the process exits anyway.
-const SHUTDOWN_DEADLINE_MS = 10_000
-
 async function main() {
-  const { port, host, accessLog, keepAliveMs, countryHeader, siteDir } = readSettings(process.env)
+  const {
+    port,
+    host,
+    accessLog,
+    keepAliveMs,
+    shutdownDeadlineMs,
+    bodyLimit,
+    countryHeader,
+    trustProxy,
+    siteDir,
+  } = readSettings(process.env)
   const app = await createServer({
     root: path.resolve(siteDir ?? path.join(__dirname, "..")),
     accessLog,
+    bodyLimit,
     countryHeader,
+    trustProxy,
     timeouts: { idleMs: keepAliveMs },
   })
   // A Gatsby Function that fails after an await is an unhandled rejection, which the server answers
   // with a 500 (src/functions.js); any other one still ends up here, as an uncaught exception.
-  closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS, skip: ["unhandledRejection"] }, async ({ signal, err }) => {
+  closeWithGrace({ delay: shutdownDeadlineMs, skip: ["unhandledRejection"] }, async ({ signal, err }) => {
     if (err) console.error(err)
     else console.log(`${signal}: no new connections; finishing the requests in flight`)
     await app.close()

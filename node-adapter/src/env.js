@@ -1,27 +1,25 @@
 // @ts-check
 // Every setting of `npm start`, read from the environment in one place, each with a clear message for a
 // value it cannot use.
+const { isIP } = require("node:net")
+
+// Node's timers take at most 2^31 - 1 ms; past that a timeout becomes 1 ms.
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
- * @param {NodeJS.ProcessEnv} env
- * @returns {{ port: number, host: string, accessLog: boolean, keepAliveMs: number, countryHeader: string | undefined,
- *   siteDir: string | undefined }}
+ * @typedef {{ port: number, host: string, accessLog: boolean, keepAliveMs: number, shutdownDeadlineMs: number,
+ *   bodyLimit: number, countryHeader: string | undefined, trustProxy: false | string[] | TrustHops,
+ *   siteDir: string | undefined }} Settings
  */
+
+/** @typedef {(address: string, hop: number) => boolean} TrustHops */
+
+/** @param {NodeJS.ProcessEnv} env @returns {Settings} */
 function readSettings(env) {
   // A container or platform sets PORT; 9000 is gatsby serve's.
   const port = Number(env.PORT || 9000)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be a port number from 0 to 65535, not "${env.PORT}"`)
-  }
-  // How long an idle keep-alive connection stays open. A load balancer that keeps idle connections to
-  // this server (60 s for AWS's ALB) needs it longer than its own, or it may send a request on a
-  // connection as this server closes it, and answer 502. Node's timers take at most 2^31 - 1 ms; past
-  // that a timeout becomes 1 ms.
-  const keepAliveMs = Number(env.KEEP_ALIVE_TIMEOUT_MS || 5000)
-  if (!Number.isInteger(keepAliveMs) || keepAliveMs < 1 || keepAliveMs > 2 ** 31 - 1) {
-    throw new Error(
-      `KEEP_ALIVE_TIMEOUT_MS must be a whole number of milliseconds from 1 to ${2 ** 31 - 1}, not "${env.KEEP_ALIVE_TIMEOUT_MS}"`,
-    )
   }
   // The header in which a CDN in front names the visitor's country (CF-IPCountry on Cloudflare), for
   // redirects with a country condition. Unset, no country is known, and those redirects never fire.
@@ -35,12 +33,59 @@ function readSettings(env) {
     host: env.HOST || "0.0.0.0",
     // Off by default, as a load balancer's own access log usually is.
     accessLog: /^(1|true|on|yes)$/i.test(env.ACCESS_LOG ?? ""),
-    keepAliveMs,
+    // How long an idle keep-alive connection stays open. A load balancer that keeps idle connections to
+    // this server (60 s for AWS's ALB) needs it longer than its own, or it may send a request on a
+    // connection as this server closes it, and answer 502.
+    keepAliveMs: wholeNumber(env, "KEEP_ALIVE_TIMEOUT_MS", 5000, MAX_TIMER_MS, "milliseconds"),
+    // After SIGTERM, how long the requests in flight may take before the process exits anyway; a
+    // container platform's stop grace period must be longer.
+    shutdownDeadlineMs: wholeNumber(env, "SHUTDOWN_DEADLINE_MS", 10_000, MAX_TIMER_MS, "milliseconds"),
+    // Request bodies, which only Gatsby Functions read: a larger one gets 413 before the function runs.
+    bodyLimit: wholeNumber(env, "BODY_LIMIT", 1024 * 1024, 2 ** 31 - 1, "bytes"),
     countryHeader,
+    trustProxy: proxiesToTrust(env.TRUST_PROXY),
     // The site's folder, when it is not the one above node-adapter/. A setting, not an argument: a
     // wrapper (lab/cluster.js, a process manager) may pass arguments of its own.
     siteDir: env.SITE_DIR || undefined,
   }
+}
+
+/**
+ * @param {NodeJS.ProcessEnv} env @param {string} name @param {number} fallback @param {number} max
+ * @param {string} unit
+ */
+function wholeNumber(env, name, fallback, max, unit) {
+  const value = Number(env[name] || fallback)
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new Error(`${name} must be a whole number of ${unit} from 1 to ${max}, not "${env[name]}"`)
+  }
+  return value
+}
+
+// Which peer's X-Forwarded-For, -Proto and -Host to believe, as fastify's trustProxy takes it: none by
+// default (a client could forge them); a number of proxies in front (1 for one load balancer); or the
+// proxies' addresses and ranges (10.0.0.0/8,127.0.0.1).
+/** @param {string | undefined} value @returns {false | string[] | TrustHops} */
+function proxiesToTrust(value) {
+  if (!value) return false
+  if (/^\d+$/.test(value) && Number(value) >= 1) {
+    const hops = Number(value)
+    // The hops nearest this server are the proxies; the one past them is the client.
+    return (_address, hop) => hop < hops
+  }
+  const addresses = value.split(",").map((address) => address.trim())
+  const valid = (/** @type {string} */ address) => {
+    const [ip, bits, ...rest] = address.split("/")
+    const version = isIP(ip)
+    if (!version || rest.length) return false
+    return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128))
+  }
+  if (!addresses.every(valid)) {
+    throw new Error(
+      `TRUST_PROXY must be how many proxies are in front (1) or their addresses (10.0.0.0/8,127.0.0.1), not "${value}"`,
+    )
+  }
+  return addresses
 }
 
 module.exports = { readSettings }

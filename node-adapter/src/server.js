@@ -31,16 +31,20 @@ const BODY_LIMIT = 1024 * 1024
 const FILE_METHODS = ["GET", "HEAD"]
 
 /**
- * @param {{ root?: string, accessLog?: boolean, timeouts?: Partial<Timeouts>, countryHeader?: string,
+ * @param {{ root?: string, accessLog?: boolean, timeouts?: Partial<Timeouts>, bodyLimit?: number,
+ *   countryHeader?: string, trustProxy?: false | string[] | import("./env").TrustHops,
  *   log?: (line: string) => void }} [options]
  *   root: the site's folder, with public/ and .cache/ from `gatsby build`; timeouts: those to change;
- *   countryHeader: the request header that a CDN in front sets to the visitor's country, for redirects.
+ *   countryHeader: the request header that a CDN in front sets to the visitor's country, for redirects;
+ *   trustProxy: whose X-Forwarded-* headers to believe, as fastify takes it (none by default).
  */
 async function createServer({
   root = process.cwd(),
   accessLog = false,
   timeouts: changed = {},
+  bodyLimit = BODY_LIMIT,
   countryHeader,
+  trustProxy = false,
   log = (line) => process.stderr.write(`${line}\n`),
 } = {}) {
   const timeouts = { ...TIMEOUTS, ...changed }
@@ -55,6 +59,11 @@ async function createServer({
       loadFunction(path.join(root, pathToEntryPoint)),
     ]),
   )
+  // The routes without the files: the site's public/ was deleted or not copied.
+  const appData = path.join(root, "public", "page-data", "app-data.json")
+  if (!existsSync(appData)) {
+    throw new Error(`The build's files are missing: there is no ${appData}. Run \`npm run build\` again.`)
+  }
   // Gatsby writes public/500.html when the site has a 500 page.
   const errorFile = path.join(root, "public", "500.html")
   const errorPage = existsSync(errorFile) ? readFileSync(errorFile, "utf8") : "<h1>Internal Server Error</h1>"
@@ -68,6 +77,9 @@ async function createServer({
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: timeouts.idleMs,
     connectionTimeout: timeouts.socketMs,
+    // Behind a proxy that is trusted, the client's address, protocol and host come from X-Forwarded-*:
+    // in the access log, and in the URL that Gatsby Functions and the engine are given.
+    trustProxy,
     // /ssr matches /ssr/'s route; the handler then sends it to the address trailingSlash picks.
     routerOptions: { ignoreTrailingSlash: true },
     // RFC 9112 has servers accept a request target in absolute form (GET http://host/ssr/ HTTP/1.1):
@@ -91,7 +103,7 @@ async function createServer({
 
   app.addHook("onRequest", async (request, reply) => {
     if (request.url.length > MAX_URL_LENGTH) return plainError(reply, 414)
-    if (Number(request.headers["content-length"]) > BODY_LIMIT) return plainError(reply, 413)
+    if (Number(request.headers["content-length"]) > bodyLimit) return plainError(reply, 413)
   })
   if (accessLog) {
     app.addHook("onResponse", async (request, reply) => log(accessLogLine(request, reply)))

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { connect, type Socket } from "node:net"
 import os from "node:os"
 import path from "node:path"
 import { gunzipSync } from "node:zlib"
 import type { FastifyInstance } from "fastify"
+import { readSettings } from "../src/env"
 import { createServer, TIMEOUTS } from "../src/server"
 
 // The server against a small build written here, in the shape `gatsby build` and index.js leave:
@@ -26,6 +27,7 @@ const files: Record<string, string> = {
   "public/500.html": "<!doctype html><h1>Something went wrong</h1>",
   "public/app-0123abcd.js": "console.log('app')",
   "public/favicon.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+  "public/page-data/app-data.json": '{"webpackCompilationHash":"0123abcd"}',
   "package.json": '{"private": true}',
   // A stand-in for Gatsby's SSR engine, with its (req, res) signature.
   ".cache/page-ssr/lambda.js": `
@@ -43,7 +45,7 @@ const files: Record<string, string> = {
       let body = ""
       req.on("data", (chunk) => (body += chunk))
       req.on("end", () =>
-        res.status(201).json({ method: req.method, query: req.query, cookies: req.cookies, url: req.originalUrl, body }))
+        res.status(201).json({ method: req.method, query: req.query, cookies: req.cookies, url: req.originalUrl, rawUrl: req.rawUrl, body }))
     }`,
   ".cache/functions/fails-later.js": `
     module.exports = async () => { await new Promise((resolve) => setTimeout(resolve, 5)); throw new Error("too late") }`,
@@ -54,6 +56,12 @@ const routes = {
   routes: [
     { type: "static", path: "/", filePath: "public/index.html", headers: revalidate },
     { type: "static", path: "/app-0123abcd.js", filePath: "public/app-0123abcd.js", headers: immutable },
+    {
+      type: "static",
+      path: "/page-data/app-data.json",
+      filePath: "public/page-data/app-data.json",
+      headers: revalidate,
+    },
     // As Gatsby's manifest gives a file with an extension it does not know.
     { type: "static", path: "/favicon.svg/", filePath: "public/favicon.svg", headers: revalidate },
     // A wildcard listed before the page at its own base, which must still win there.
@@ -205,6 +213,7 @@ test("hands a Gatsby Function the request's own unread stream, its query, cookie
     query: { dog: "pug" },
     cookies: { favourite: "pug" },
     url: "/api/echo?dog=pug",
+    rawUrl: "http://localhost:80/api/echo?dog=pug",
     body: '{"name":"Rex"}',
   })
 })
@@ -232,6 +241,71 @@ test("answers 413 to a body over 1 MB", async () => {
   })
 
   expect(res.statusCode).toBe(413)
+})
+
+test("answers 413 to a body over the limit it was given", async () => {
+  const small = await createServer({ root, bodyLimit: 10 })
+  const res = await small.inject({ method: "POST", url: "/api/echo", payload: "a".repeat(11) })
+  await small.close()
+
+  expect(res.statusCode).toBe(413)
+})
+
+// As a proxy in front would send them, or a client forging them.
+const forwarded = {
+  "x-forwarded-for": "203.0.113.7",
+  "x-forwarded-proto": "https",
+  "x-forwarded-host": "dogs.example",
+}
+
+test("believes no X-Forwarded-* header by default: a client could forge them", async () => {
+  const withLog = await createServer({ root, accessLog: true, log: (line) => logged.push(line) })
+  const res = await withLog.inject({ url: "/api/echo", headers: forwarded, remoteAddress: "198.51.100.1" })
+  await withLog.close()
+
+  expect(res.json().rawUrl).toBe("http://localhost:80/api/echo")
+  expect(logged[0]).toMatch(/^198\.51\.100\.1 - - /)
+})
+
+test("takes the client's address, protocol and host from X-Forwarded-* sent by a proxy it trusts", async () => {
+  const withLog = await createServer({
+    root,
+    accessLog: true,
+    trustProxy: ["198.51.100.0/24"],
+    log: (line) => logged.push(line),
+  })
+  const trusted = await withLog.inject({
+    url: "/api/echo",
+    headers: forwarded,
+    remoteAddress: "198.51.100.1",
+  })
+  const other = await withLog.inject({ url: "/api/echo", headers: forwarded, remoteAddress: "192.0.2.9" })
+  await withLog.close()
+
+  expect(trusted.json().rawUrl).toBe("https://dogs.example/api/echo")
+  expect(logged[0]).toMatch(/^203\.0\.113\.7 - - /)
+  expect(other.json().rawUrl).toBe("http://localhost:80/api/echo")
+  expect(logged[1]).toMatch(/^192\.0\.2\.9 - - /)
+})
+
+test("with TRUST_PROXY=1, takes the client from the one proxy in front, whatever its address", async () => {
+  const { trustProxy } = readSettings({ TRUST_PROXY: "1" })
+  const behindOne = await createServer({
+    root,
+    trustProxy,
+    accessLog: true,
+    log: (line) => logged.push(line),
+  })
+  const res = await behindOne.inject({
+    url: "/api/echo",
+    headers: { ...forwarded, "x-forwarded-for": "192.0.2.66, 203.0.113.7" },
+    remoteAddress: "10.1.2.3",
+  })
+  await behindOne.close()
+
+  // The client forged 192.0.2.66; the proxy appended the address it saw.
+  expect(logged[0]).toMatch(/^203\.0\.113\.7 - - /)
+  expect(res.json().rawUrl).toBe("https://dogs.example/api/echo")
 })
 
 test("answers 414 to a URL over 8 KB", async () => {
@@ -445,6 +519,13 @@ test("closes an idle keep-alive connection", async () => {
   expect(ms).toBeLessThan(short.idleMs + 1500)
 })
 
+test("gives requests in flight 10 s after SIGTERM by default, and takes bodies up to 1 MB", () => {
+  const { shutdownDeadlineMs, bodyLimit } = readSettings({})
+
+  expect(shutdownDeadlineMs).toBe(10_000)
+  expect(bodyLimit).toBe(1024 * 1024)
+})
+
 test("gives slow and idle clients seconds by default, not minutes", () => {
   for (const ms of Object.values(TIMEOUTS)) expect(ms).toBeLessThanOrEqual(30_000)
 })
@@ -460,6 +541,20 @@ test("refuses to start when gatsby develop has deleted the build's SSR engine, a
     )
   } finally {
     rmSync(developed, { recursive: true })
+  }
+})
+
+test("refuses to start when the build's files are gone, and says which command makes them", async () => {
+  // The build as it was, but for public/.
+  const noFiles = mkdtempSync(path.join(os.tmpdir(), "no-public-"))
+  cpSync(root, noFiles, { recursive: true, filter: (source) => source !== path.join(root, "public") })
+
+  try {
+    await expect(createServer({ root: noFiles })).rejects.toThrow(
+      /The build's files are missing: there is no .*public\/page-data\/app-data\.json\. Run `npm run build` again\./,
+    )
+  } finally {
+    rmSync(noFiles, { recursive: true })
   }
 })
 

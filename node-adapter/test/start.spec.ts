@@ -74,6 +74,17 @@ const refused: Array<[string, string, string]> = [
     "CF IPCountry",
     'COUNTRY_HEADER must be a header name, such as CF-IPCountry, not "CF IPCountry"',
   ],
+  [
+    "SHUTDOWN_DEADLINE_MS",
+    "10s",
+    'SHUTDOWN_DEADLINE_MS must be a whole number of milliseconds from 1 to 2147483647, not "10s"',
+  ],
+  ["BODY_LIMIT", "1mb", 'BODY_LIMIT must be a whole number of bytes from 1 to 2147483647, not "1mb"'],
+  [
+    "TRUST_PROXY",
+    "yes",
+    'TRUST_PROXY must be how many proxies are in front (1) or their addresses (10.0.0.0/8,127.0.0.1), not "yes"',
+  ],
 ]
 for (const [name, value, message] of refused) {
   test(`npm start refuses ${name}=${value}, and says why`, () => {
@@ -134,12 +145,14 @@ test("on SIGTERM, the requests in flight get their dogs, new connections are ref
   }
 })
 
-test("on SIGTERM, a request still running after the 10 s deadline is dropped, and it exits with 1", async ({
+test("on SIGTERM, a request still running after SHUTDOWN_DEADLINE_MS is dropped, and it exits with 1", async ({
   build,
 }) => {
   void build // requested for its effect: the production build exists
   const api = await startSlowApi(25_000)
-  const server = await startSite("node", { env: { DOG_API_URL: api.apiUrl, DOG_API_TIMEOUT_MS: "30000" } })
+  const server = await startSite("node", {
+    env: { DOG_API_URL: api.apiUrl, DOG_API_TIMEOUT_MS: "30000", SHUTDOWN_DEADLINE_MS: "2000" },
+  })
   try {
     const stuck = get(`${server.url}/ssr/`).then(
       ({ status }) => String(status),
@@ -151,7 +164,7 @@ test("on SIGTERM, a request still running after the 10 s deadline is dropped, an
 
     expect(await server.exited).toBe(1)
     expect(await stuck).toBe("ECONNRESET")
-    expect(server.output()).toContain("killed by timeout (10000ms)")
+    expect(server.output()).toContain("killed by timeout (2000ms)")
   } finally {
     await server.stop()
     api.close()
