@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import os from "node:os"
@@ -6,6 +6,7 @@ import path from "node:path"
 import { startSite, type SiteServer } from "../e2e/gatsby"
 import { writeBenchmarksSection } from "./benchmarks-doc"
 import { buildVariant, variants } from "./builds"
+import { startUpstream } from "./upstream-process"
 
 // `npm run bench`: /ssr/ held against the guide's page as written, built beside the site with the same
 // Gatsby and served by the same server, in one run; the same build of the site on the Node server
@@ -49,29 +50,6 @@ function load(url: string, seconds: number, method = "GET"): Load {
 function measure(url: string, method = "GET"): Load {
   load(url, WARM_UP_SECONDS, method)
   return load(url, SECONDS, method)
-}
-
-type Upstream = {
-  apiUrl: string
-  set(command: string): void
-  stats(): Promise<{ requests: number }>
-  stop(): void
-}
-
-async function startUpstream(): Promise<Upstream> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "upstream.ts"], {
-    cwd: import.meta.dirname,
-    stdio: ["pipe", "pipe", "inherit"],
-  })
-  const apiUrl = await new Promise<string>((resolve) =>
-    child.stdout!.once("data", (line) => resolve(String(line).trim())),
-  )
-  return {
-    apiUrl,
-    set: (command) => child.stdin!.write(`${command}\n`),
-    stats: () => fetch(apiUrl.replace(/\/api$/, "/_stats")).then((res) => res.json()),
-    stop: () => child.stdin!.end(),
-  }
 }
 
 // Resident memory of a server's process, now (VmRSS) or at its peak so far (VmHWM), from Linux's /proc.

@@ -1,7 +1,9 @@
 // @ts-check
 const { mkdirSync, writeFileSync } = require("node:fs")
 const path = require("node:path")
+const { precompress } = require("./src/precompress")
 const { CONDITIONS, ENGINE, ROUTES_FILE } = require("./src/routes")
+const { writeStandalone } = require("./src/standalone")
 
 /**
  * @typedef {import("gatsby").RoutesManifest[number]} ManifestRoute
@@ -10,14 +12,15 @@ const { CONDITIONS, ENGINE, ROUTES_FILE } = require("./src/routes")
 
 /**
  * A Gatsby adapter for any Node host: at the end of `gatsby build` it writes the routes and functions
- * manifests, as Gatsby gives them, to .cache/node-server/routes.json; `npm start` (start.js) serves them.
+ * manifests, as Gatsby gives them, to .cache/node-server/routes.json, which `npm start` (start.js) serves;
+ * compresses public/'s text files; and writes the standalone folder that Node alone runs.
  * @type {import("gatsby").AdapterInit}
  */
 const nodeAdapter = () => ({
   name: "node-adapter",
   // The server follows the routes as Gatsby gives them, with their prefix, in every trailingSlash mode.
   config: () => ({ supports: { pathPrefix: true, trailingSlash: ["always", "never", "ignore"] } }),
-  adapt({ routesManifest, functionsManifest, headerRoutes, trailingSlash, reporter }) {
+  async adapt({ routesManifest, functionsManifest, headerRoutes, trailingSlash, reporter }) {
     // Gatsby only warns about a setting an adapter cannot serve; a redirect condition this server
     // cannot check would send everyone one way, so the build stops.
     const unknown = routesManifest.flatMap((route) =>
@@ -49,6 +52,14 @@ const nodeAdapter = () => ({
     mkdirSync(path.dirname(ROUTES_FILE), { recursive: true })
     writeFileSync(ROUTES_FILE, JSON.stringify({ trailingSlash, routes, functions, headerRoutes }))
     reporter.info(`node-adapter: ${routes.length} routes in ${ROUTES_FILE}; serve them with npm start`)
+    const compressed = await precompress(path.resolve("public"))
+    reporter.info(`node-adapter: ${compressed} files of public/ compressed (brotli and gzip)`)
+    const started = Date.now()
+    const standalone = await writeStandalone({ siteDir: process.cwd(), functions: functionsManifest })
+    reporter.info(
+      `node-adapter: the standalone build, with ${standalone.files} files beside public/, in ` +
+        `${path.relative(process.cwd(), standalone.dir)} (${Date.now() - started} ms); run it with node server.js`,
+    )
   },
 })
 

@@ -16,6 +16,8 @@ async function main() {
     bodyLimit,
     countryHeader,
     trustProxy,
+    maxEventLoopDelayMs,
+    maxHeapUsedBytes,
     siteDir,
   } = readSettings(process.env)
   const app = await createServer({
@@ -24,6 +26,7 @@ async function main() {
     bodyLimit,
     countryHeader,
     trustProxy,
+    pressure: { maxEventLoopDelayMs, maxHeapUsedBytes },
     timeouts: { idleMs: keepAliveMs },
   })
   // A Gatsby Function that fails after an await is an unhandled rejection, which the server answers

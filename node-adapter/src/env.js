@@ -2,6 +2,7 @@
 // Every setting of `npm start`, read from the environment in one place, each with a clear message for a
 // value it cannot use.
 const { isIP } = require("node:net")
+const v8 = require("node:v8")
 
 // Node's timers take at most 2^31 - 1 ms; past that a timeout becomes 1 ms.
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -9,7 +10,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 /**
  * @typedef {{ port: number, host: string, accessLog: boolean, keepAliveMs: number, shutdownDeadlineMs: number,
  *   bodyLimit: number, countryHeader: string | undefined, trustProxy: false | string[] | TrustHops,
- *   siteDir: string | undefined }} Settings
+ *   maxEventLoopDelayMs: number, maxHeapUsedBytes: number, siteDir: string | undefined }} Settings
  */
 
 /** @typedef {(address: string, hop: number) => boolean} TrustHops */
@@ -44,6 +45,18 @@ function readSettings(env) {
     bodyLimit: wholeNumber(env, "BODY_LIMIT", 1024 * 1024, 2 ** 31 - 1, "bytes"),
     countryHeader,
     trustProxy: proxiesToTrust(env.TRUST_PROXY),
+    // Load shedding: past a mean event-loop delay (over a second) or a heap this full, requests get 503
+    // with Retry-After at once. 0 turns a bound off.
+    maxEventLoopDelayMs: wholeNumber(env, "MAX_EVENT_LOOP_DELAY_MS", 250, MAX_TIMER_MS, "milliseconds", 0),
+    // By default 90% of V8's heap limit (--max-old-space-size), short of the crash at 100%.
+    maxHeapUsedBytes: wholeNumber(
+      env,
+      "MAX_HEAP_USED_BYTES",
+      Math.floor(v8.getHeapStatistics().heap_size_limit * 0.9),
+      Number.MAX_SAFE_INTEGER,
+      "bytes",
+      0,
+    ),
     // The site's folder, when it is not the one above node-adapter/. A setting, not an argument: a
     // wrapper (lab/cluster.js, a process manager) may pass arguments of its own.
     siteDir: env.SITE_DIR || undefined,
@@ -52,12 +65,12 @@ function readSettings(env) {
 
 /**
  * @param {NodeJS.ProcessEnv} env @param {string} name @param {number} fallback @param {number} max
- * @param {string} unit
+ * @param {string} unit @param {number} [min] 0 where 0 turns the setting off
  */
-function wholeNumber(env, name, fallback, max, unit) {
-  const value = Number(env[name] || fallback)
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new Error(`${name} must be a whole number of ${unit} from 1 to ${max}, not "${env[name]}"`)
+function wholeNumber(env, name, fallback, max, unit, min = 1) {
+  const value = Number(env[name] === undefined || env[name] === "" ? fallback : env[name])
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number of ${unit} from ${min} to ${max}, not "${env[name]}"`)
   }
   return value
 }

@@ -6,8 +6,11 @@ const { STATUS_CODES } = require("node:http")
 const path = require("node:path")
 const Fastify = require("fastify").default
 const fastifyCompress = require("@fastify/compress").default
+const fastifyEtag = require("@fastify/etag").default
 const fastifyStatic = require("@fastify/static").default
+const underPressure = require("@fastify/under-pressure").default
 const { loadFunction, runEngine, runFunction } = require("./functions")
+const { COMPRESSIBLE } = require("./precompress")
 const routes = require("./routes")
 
 /**
@@ -30,13 +33,18 @@ const MAX_URL_LENGTH = 8 * 1024
 const BODY_LIMIT = 1024 * 1024
 const FILE_METHODS = ["GET", "HEAD"]
 
+// How long a client that got 503 because the server was overloaded is asked to wait.
+const RETRY_AFTER_SECONDS = 10
+
 /**
  * @param {{ root?: string, accessLog?: boolean, timeouts?: Partial<Timeouts>, bodyLimit?: number,
  *   countryHeader?: string, trustProxy?: false | string[] | import("./env").TrustHops,
- *   log?: (line: string) => void }} [options]
+ *   pressure?: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }, log?: (line: string) => void }} [options]
  *   root: the site's folder, with public/ and .cache/ from `gatsby build`; timeouts: those to change;
  *   countryHeader: the request header that a CDN in front sets to the visitor's country, for redirects;
- *   trustProxy: whose X-Forwarded-* headers to believe, as fastify takes it (none by default).
+ *   trustProxy: whose X-Forwarded-* headers to believe, as fastify takes it (none by default);
+ *   pressure: the bounds past which it sheds load, answering 503 (0 for none, as by default here;
+ *   start.js passes its settings).
  */
 async function createServer({
   root = process.cwd(),
@@ -45,6 +53,7 @@ async function createServer({
   bodyLimit = BODY_LIMIT,
   countryHeader,
   trustProxy = false,
+  pressure = { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0 },
   log = (line) => process.stderr.write(`${line}\n`),
 } = {}) {
   const timeouts = { ...TIMEOUTS, ...changed }
@@ -92,9 +101,26 @@ async function createServer({
   })
   const reportError = boundedErrorLog(log)
 
+  // Overloaded (the event loop lags, or the heap is nearly full), every request, /healthz included, gets
+  // 503 with Retry-After before any work is done for it, until the load falls.
+  await app.register(underPressure, {
+    maxEventLoopDelay: pressure.maxEventLoopDelayMs,
+    maxHeapUsedBytes: pressure.maxHeapUsedBytes,
+    retryAfter: RETRY_AFTER_SECONDS,
+    message: "Service Unavailable: overloaded, so requests get 503 with Retry-After until the load falls",
+  })
+  // An ETag on what the engine renders (a file has its own), so that a client that has the page gets
+  // 304. Weak, as a compressed answer is the same page in other bytes.
+  await app.register(fastifyEtag, { weak: true })
   await app.register(fastifyCompress, { threshold: 1024 })
-  // Headers come from Gatsby's routes manifest, so the plugin adds no Cache-Control of its own.
-  await app.register(fastifyStatic, { root: path.join(root, "public"), serve: false, cacheControl: false })
+  // Headers come from Gatsby's routes manifest, so the plugin adds no Cache-Control of its own. The
+  // build compressed the text files (precompress.js): a client that accepts brotli or gzip gets those.
+  await app.register(fastifyStatic, {
+    root: path.join(root, "public"),
+    serve: false,
+    cacheControl: false,
+    preCompressed: true,
+  })
 
   // Gatsby's compiled functions parse their own bodies from the request's stream, so fastify reads
   // none: it only refuses one that says it is too large.
@@ -159,6 +185,9 @@ async function createServer({
         const engine = /** @type {import("./functions").Engine} */ (functions.get(candidate.route.functionId))
         return runEngine(engine, request, reply)
       }
+      // A text file has a compressed form, which a cache in front must keep apart from the other.
+      if (COMPRESSIBLE.test(candidate.route.filePath))
+        reply.header("vary", [...entry.vary, "accept-encoding"].join(", "))
       return reply
         .headers(candidate.headers)
         .sendFile(path.posix.relative("public", candidate.route.filePath))

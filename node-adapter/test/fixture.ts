@@ -1,17 +1,19 @@
 import { spawn, spawnSync } from "node:child_process"
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http"
-import { cpSync, existsSync, rmSync } from "node:fs"
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
+import os from "node:os"
 import path from "node:path"
 import { expect, test as base } from "@playwright/test"
 
 // The fixture site (apps/basic), built by the adapter in one configuration per Playwright project, each in
 // a copy of its own (.builds/<project>/, beside apps/ so that its packages resolve the same way), and
-// served by `node start.js` (SITE_DIR=<copy>) as a host runs it.
+// served as a host runs it: its standalone folder alone, copied out of the repository into an empty
+// temporary folder (so that no node_modules of the repository's can stand in for a file it lacks), by
+// `node server.js`.
 
 export type Configuration = { trailingSlash: "always" | "never" | "ignore"; pathPrefix: string }
 
-const adapter = path.resolve(__dirname, "..")
 const gatsbyCli = require.resolve("gatsby/cli.js")
 const env = { ...process.env, GATSBY_TELEMETRY_DISABLED: "1" }
 
@@ -44,14 +46,21 @@ async function freePort(): Promise<number> {
 
 type Server = { origin: string; output(): string }
 
-// `node start.js` for the copy on a free port, once /healthz answers; stopped with SIGTERM after the worker.
+// The copy's standalone folder in a temporary folder of its own, served by `node server.js` on a free
+// port once /healthz answers; stopped with SIGTERM after the worker, and the folder removed.
 async function startServer(
   copy: string,
   extraEnv: NodeJS.ProcessEnv,
 ): Promise<Server & { stop(): Promise<void> }> {
+  const host = mkdtempSync(path.join(os.tmpdir(), "node-adapter-standalone-"))
+  cpSync(path.join(copy, ".cache/node-server/standalone"), host, { recursive: true, verbatimSymlinks: true })
   const port = await freePort()
-  const child = spawn(process.execPath, [path.join(adapter, "start.js")], {
-    env: { ...env, SITE_DIR: copy, PORT: String(port), HOST: "127.0.0.1", ...extraEnv },
+  for (let dir = path.dirname(host); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "node_modules"))) throw new Error(`${dir} has a node_modules folder`)
+  }
+  const child = spawn(process.execPath, ["server.js"], {
+    cwd: host,
+    env: { ...env, PORT: String(port), HOST: "127.0.0.1", ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
   })
   let output = ""
@@ -61,11 +70,14 @@ async function startServer(
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM")
     await exited
+    rmSync(host, { recursive: true, force: true })
   }
   const origin = `http://127.0.0.1:${port}`
   for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`start.js exited (${child.exitCode}) before answering:\n${output}`)
+    if (child.exitCode !== null) {
+      rmSync(host, { recursive: true, force: true })
+      throw new Error(`server.js exited (${child.exitCode}) before answering:\n${output}`)
+    }
     if (
       await fetch(`${origin}/healthz`).then(
         (res) => res.ok,

@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { connect, type Socket } from "node:net"
 import os from "node:os"
 import path from "node:path"
-import { gunzipSync } from "node:zlib"
+import { brotliCompressSync, brotliDecompressSync, gunzipSync } from "node:zlib"
 import type { FastifyInstance } from "fastify"
 import { readSettings } from "../src/env"
 import { createServer, TIMEOUTS } from "../src/server"
@@ -86,6 +86,10 @@ const routes = {
   headerRoutes: [{ path: "/*", headers: revalidate }],
 }
 
+// What the build compressed (precompress.js) beside public/index.html, with a mark of its own, so that a
+// test can tell the file the build made from what the server compresses itself.
+const precompressedHome = `${files["public/index.html"]}<!-- compressed at build time -->`
+
 let root: string
 let app: FastifyInstance
 let logged: string[]
@@ -99,6 +103,7 @@ beforeAll(() => {
     mkdirSync(path.dirname(path.join(root, file)), { recursive: true })
     writeFileSync(path.join(root, file), text)
   }
+  writeFileSync(path.join(root, "public/index.html.br"), brotliCompressSync(precompressedHome))
 })
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
@@ -190,6 +195,32 @@ test("compresses HTML for a browser that accepts gzip", async () => {
 
   expect(res.headers["content-encoding"]).toBe("gzip")
   expect(gunzipSync(res.rawPayload).toString()).toBe(files["public/index.html"])
+})
+
+test("sends a file's brotli form, made at build time, to a browser that accepts brotli", async () => {
+  const res = await app.inject({ url: "/", headers: { "accept-encoding": "br, gzip" } })
+
+  expect(res.headers["content-encoding"]).toBe("br")
+  expect(brotliDecompressSync(res.rawPayload).toString()).toBe(precompressedHome)
+})
+
+test("tells caches in front that a text file's answer depends on Accept-Encoding, compressed or not", async () => {
+  for (const encoding of ["br", "gzip", "identity"]) {
+    const res = await app.inject({ url: "/", headers: { "accept-encoding": encoding } })
+
+    expect({ encoding, vary: res.headers.vary }).toEqual({ encoding, vary: "accept-encoding" })
+  }
+})
+
+test("answers 304, with no body, to a browser that has the server-rendered page it asks for", async () => {
+  const first = await app.inject("/breeds/husky/")
+  const etag = String(first.headers.etag)
+
+  const again = await app.inject({ url: "/breeds/husky/", headers: { "if-none-match": etag } })
+
+  expect(etag).toMatch(/^W\/"/)
+  expect(again.statusCode).toBe(304)
+  expect(again.body).toBe("")
 })
 
 test("answers 405 with Allow to a POST to a page file", async () => {
@@ -419,6 +450,52 @@ test("answers the health check with 200 while it serves", async () => {
   expect(res.headers["cache-control"]).toBe("no-store")
 })
 
+// Asks until the server answers `status`, for up to 5 s (under-pressure samples the load once a second).
+async function untilAnswered(server: FastifyInstance, url: string, status: number) {
+  for (let tries = 0; ; tries++) {
+    const res = await server.inject(url)
+    if (res.statusCode === status || tries === 250) return res
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+test("sheds load past its memory bound: 503 at once, with Retry-After", async () => {
+  const full = await createServer({ root, pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 1 } })
+  try {
+    const res = await untilAnswered(full, "/ssr/", 503)
+
+    expect(res.statusCode).toBe(503)
+    expect(res.headers["retry-after"]).toBe("10")
+    expect(res.headers["cache-control"]).toBe("no-store")
+    expect(res.body).toBe("Service Unavailable\n")
+  } finally {
+    await full.close()
+  }
+})
+
+test("answers the health check with 503 while it sheds load", async () => {
+  const full = await createServer({ root, pressure: { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 1 } })
+  try {
+    expect((await untilAnswered(full, "/healthz", 503)).statusCode).toBe(503)
+  } finally {
+    await full.close()
+  }
+})
+
+test("sheds load while its event loop lags, and serves again once it catches up", async () => {
+  const lagging = await createServer({ root, pressure: { maxEventLoopDelayMs: 100, maxHeapUsedBytes: 0 } })
+  try {
+    // A second and a half of work that never yields, as a flood of requests makes.
+    const end = Date.now() + 1500
+    while (Date.now() < end);
+
+    expect((await untilAnswered(lagging, "/", 503)).statusCode).toBe(503)
+    expect((await untilAnswered(lagging, "/", 200)).statusCode).toBe(200)
+  } finally {
+    await lagging.close()
+  }
+})
+
 // Real sockets from here: what a slow or idle client does to the server.
 async function listen(server: FastifyInstance): Promise<number> {
   await server.listen({ port: 0, host: "127.0.0.1" })
@@ -473,6 +550,20 @@ test("finishes a request in flight when it shuts down, and takes no new connecti
 
   expect(await answer).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*<h1>\/slow\/<\/h1>$/)
   expect(await refused).toBe("ECONNREFUSED")
+})
+
+test("answers the health check with 503 once it shuts down, on a connection that it still has", async () => {
+  const port = await listen(app)
+  const socket = await open(port)
+  const answer = received(socket)
+  socket.write("GET /slow/ HTTP/1.1\r\nHost: x\r\n\r\n")
+  await new Promise((resolve) => setTimeout(resolve, 50))
+
+  const closing = app.close()
+  socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+  await closing
+
+  expect(await answer).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*HTTP\/1\.1 503 Service Unavailable/)
 })
 
 const short = { headersMs: 500, requestMs: 1000, idleMs: 300, socketMs: 5000 }
@@ -568,16 +659,19 @@ test("refuses to start without a build, and says which command makes one", async
   }
 })
 
-test("refuses to start when the build's routes list none, and says which command makes them", async () => {
-  const broken = mkdtempSync(path.join(os.tmpdir(), "no-routes-"))
-  mkdirSync(path.join(broken, ".cache/node-server"), { recursive: true })
-  writeFileSync(path.join(broken, ".cache/node-server/routes.json"), "{}")
+test.each(["{}", "null", '{"routes": []}'])(
+  "refuses to start when the build's routes file is %s, and says which command makes them",
+  async (text) => {
+    const broken = mkdtempSync(path.join(os.tmpdir(), "no-routes-"))
+    mkdirSync(path.join(broken, ".cache/node-server"), { recursive: true })
+    writeFileSync(path.join(broken, ".cache/node-server/routes.json"), text)
 
-  try {
-    await expect(createServer({ root: broken })).rejects.toThrow(
-      /lists no routes\. Run `npm run build` again/,
-    )
-  } finally {
-    rmSync(broken, { recursive: true })
-  }
-})
+    try {
+      await expect(createServer({ root: broken })).rejects.toThrow(
+        /lists no routes\. Run `npm run build` again/,
+      )
+    } finally {
+      rmSync(broken, { recursive: true })
+    }
+  },
+)

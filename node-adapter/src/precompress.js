@@ -1,0 +1,47 @@
+// @ts-check
+// Static files compressed once, at build time, rather than at every request: beside each text file in
+// public/ its brotli (.br, the best quality) and gzip (.gz) forms, which @fastify/static sends to the
+// clients that accept them (its preCompressed option), as SvelteKit's adapter-node does.
+const { readdir, readFile, stat, writeFile } = require("node:fs/promises")
+const path = require("node:path")
+const { promisify } = require("node:util")
+const zlib = require("node:zlib")
+
+const brotli = promisify(zlib.brotliCompress)
+const gzip = promisify(zlib.gzip)
+
+// Text that compresses; images, fonts and archives are compressed already.
+const COMPRESSIBLE = /\.(html|js|mjs|css|json|svg|txt|xml|map|webmanifest)$/
+// Below this, the server sends a file as it is (its compression threshold too).
+const MIN_BYTES = 1024
+
+/** @param {string} publicDir @returns {Promise<number>} how many files it compressed */
+async function precompress(publicDir) {
+  const entries = await readdir(publicDir, { recursive: true, withFileTypes: true })
+  const files = entries
+    .filter((entry) => entry.isFile() && COMPRESSIBLE.test(entry.name))
+    .map((entry) => path.join(entry.parentPath ?? entry.path, entry.name))
+  let compressed = 0
+  await Promise.all(
+    files.map(async (file) => {
+      if ((await stat(file)).size < MIN_BYTES) return
+      const content = await readFile(file)
+      const [br, gz] = await Promise.all([
+        brotli(content, {
+          params: {
+            [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY,
+            [zlib.constants.BROTLI_PARAM_SIZE_HINT]: content.length,
+          },
+        }),
+        gzip(content, { level: zlib.constants.Z_BEST_COMPRESSION }),
+      ])
+      // A form no smaller than the file is left out: the server then sends the file itself.
+      if (br.length < content.length) await writeFile(`${file}.br`, br)
+      if (gz.length < content.length) await writeFile(`${file}.gz`, gz)
+      compressed++
+    }),
+  )
+  return compressed
+}
+
+module.exports = { COMPRESSIBLE, MIN_BYTES, precompress }

@@ -1,0 +1,94 @@
+// @ts-check
+// The standalone build (as Next.js's `output: "standalone"`): one folder with the server, what Gatsby
+// compiled, public/, and only those files of node_modules that they load, found by @vercel/nft (the file
+// tracer Next.js uses). Node alone runs it: `node server.js`, no npm install on the host.
+const {
+  copyFileSync,
+  cpSync,
+  lstatSync,
+  mkdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} = require("node:fs")
+const path = require("node:path")
+const { ROUTES_FILE } = require("./routes")
+
+// Where the build writes it, beside the routes file, so that `gatsby clean` removes it with the rest.
+const STANDALONE_DIR = path.join(".cache", "node-server", "standalone")
+
+/**
+ * @param {{ siteDir: string, functions: Array<{ pathToEntryPoint: string, requiredFiles: string[] }> }} build
+ *   siteDir: the site's folder; functions: Gatsby's functions manifest (the SSR engine and src/api/),
+ *   paths relative to siteDir.
+ * @returns {Promise<{ dir: string, files: number }>} the folder, and how many files it took beside public/
+ */
+async function writeStandalone({ siteDir, functions }) {
+  const { nodeFileTrace } = require("@vercel/nft")
+  const adapterDir = path.join(__dirname, "..")
+  const startFile = path.join(adapterDir, "start.js")
+  const fromSite = (/** @type {string} */ file) => path.join(siteDir, file)
+  const gatsbyFiles = functions.flatMap(({ pathToEntryPoint, requiredFiles }) =>
+    [pathToEntryPoint, ...requiredFiles].map(fromSite),
+  )
+  const traced = await nodeFileTrace([startFile, ...gatsbyFiles.filter((file) => /\.[cm]?js$/.test(file))], {
+    base: path.parse(siteDir).root,
+  })
+  const fileList = [...traced.fileList].map((file) => path.join(path.parse(siteDir).root, file))
+  // The folder that holds the site, this package and the node_modules they load: the site's own, or a
+  // repository's when the site is one of its workspaces. The standalone folder keeps the layout below
+  // it. What the tracer finds outside it is Node's own business (/usr/bin/ldd, /proc/self).
+  const root = commonAncestor([
+    siteDir,
+    adapterDir,
+    ...fileList.filter((file) => file.includes(`${path.sep}node_modules${path.sep}`)).map(path.dirname),
+  ])
+  const files = new Set(
+    [...fileList, ...gatsbyFiles]
+      .map((file) => path.relative(root, file))
+      .filter((file) => !file.startsWith("..")),
+  )
+
+  const outDir = path.join(siteDir, STANDALONE_DIR)
+  rmSync(outDir, { recursive: true, force: true })
+  for (const file of files) {
+    const from = path.join(root, file)
+    const to = path.join(outDir, file)
+    mkdirSync(path.dirname(to), { recursive: true })
+    const stat = lstatSync(from)
+    if (stat.isSymbolicLink()) symlinkSync(readlinkSync(from), to)
+    else if (stat.isFile()) copyFileSync(from, to)
+  }
+  const siteRel = path.relative(root, siteDir)
+  cpSync(path.join(siteDir, "public"), path.join(outDir, siteRel, "public"), { recursive: true })
+  const routesFile = path.join(outDir, siteRel, ROUTES_FILE)
+  mkdirSync(path.dirname(routesFile), { recursive: true })
+  copyFileSync(path.join(siteDir, ROUTES_FILE), routesFile)
+  const siteAt = siteRel
+    ? `require("node:path").join(__dirname, ${JSON.stringify(siteRel.split(path.sep).join("/"))})`
+    : "__dirname"
+  const start = path.relative(root, startFile).split(path.sep).join("/")
+  writeFileSync(
+    path.join(outDir, "server.js"),
+    `// Written by node-adapter at build time. \`node server.js\` serves the site in this folder; the\n` +
+      `// settings are those of npm start (PORT, HOST, ...).\n` +
+      `process.env.SITE_DIR = ${siteAt}\n` +
+      `require("./${start}")\n`,
+  )
+  return { dir: outDir, files: files.size }
+}
+
+/** @param {string[]} dirs absolute paths @returns {string} the deepest folder that holds them all */
+function commonAncestor(dirs) {
+  const [first, ...rest] = dirs.map((dir) => path.resolve(dir).split(path.sep))
+  let depth = first.length
+  for (const parts of rest) {
+    let same = 0
+    while (same < Math.min(depth, parts.length) && parts[same] === first[same]) same++
+    depth = same
+  }
+  return first.slice(0, depth).join(path.sep) || path.sep
+}
+
+module.exports = { STANDALONE_DIR, writeStandalone }
