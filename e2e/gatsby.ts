@@ -21,7 +21,7 @@ export function buildSite(site = root, env: NodeJS.ProcessEnv = {}): void {
   if (build.status !== 0) throw new Error(`gatsby build failed:\n${build.stdout}${build.stderr}`)
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   const { port } = server.address() as { port: number }

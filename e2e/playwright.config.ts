@@ -17,6 +17,7 @@ const nodeServer: Project<SiteOptions>[] = existsSync(path.join(__dirname, "../n
           "e2e/breeds.spec.ts",
           "e2e/budgets.spec.ts",
           "node-adapter/test/start.spec.ts",
+          "node-adapter/test/deploy.spec.ts",
         ],
         // The lab's copies of the site have a node-adapter/ too.
         testIgnore: "**/lab/**",

@@ -81,6 +81,16 @@ const refused: Array<[string, string, string]> = [
   ],
   ["BODY_LIMIT", "1mb", 'BODY_LIMIT must be a whole number of bytes from 1 to 2147483647, not "1mb"'],
   [
+    "MAX_EVENT_LOOP_DELAY_MS",
+    "fast",
+    'MAX_EVENT_LOOP_DELAY_MS must be a whole number of milliseconds from 0 to 2147483647, not "fast"',
+  ],
+  [
+    "MAX_HEAP_USED_BYTES",
+    "2gb",
+    'MAX_HEAP_USED_BYTES must be a whole number of bytes from 0 to 9007199254740991, not "2gb"',
+  ],
+  [
     "TRUST_PROXY",
     "yes",
     'TRUST_PROXY must be how many proxies are in front (1) or their addresses (10.0.0.0/8,127.0.0.1), not "yes"',

@@ -1,0 +1,328 @@
+import { spawn, spawnSync, type SpawnOptions } from "node:child_process"
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs"
+import os from "node:os"
+import path from "node:path"
+import { expect, test as base } from "../../e2e/fixtures"
+import { freePort, root } from "../../e2e/gatsby"
+
+// The deploy sections of both READMEs, followed as written in folders of their own, and the
+// Dockerfile's last stage run on what the build makes (Docker cannot run here). Each server is
+// started as a host starts it, and stopped with SIGTERM.
+
+// A fresh copy of the repository, as a clone has it (git's files, none of its ignored ones), for the
+// worker: where the READMEs' commands run, away from the build that the other tests serve.
+const test = base.extend<object, { clone: string }>({
+  clone: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form.
+    async ({}, use) => {
+      const clone = mkdtempSync(path.join(os.tmpdir(), "gatsby-ssr-dogs-clone-"))
+      const files = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+        cwd: root,
+        encoding: "utf8",
+      })
+      if (files.status !== 0) throw new Error(`git ls-files failed: ${files.stderr}`)
+      for (const file of files.stdout.split("\0").filter(Boolean)) {
+        if (!existsSync(path.join(root, file))) continue // deleted, not yet committed
+        mkdirSync(path.dirname(path.join(clone, file)), { recursive: true })
+        cpSync(path.join(root, file), path.join(clone, file))
+      }
+      try {
+        await use(clone)
+      } finally {
+        rmSync(clone, { recursive: true, force: true })
+      }
+    },
+    { scope: "worker" },
+  ],
+})
+
+// The environment a person has in a shell: not the npm_* settings of the `npm test` that runs this.
+const shellEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)))
+
+type Running = { output(): string; ended(): boolean; stop(): Promise<number | null> }
+
+// A command in a process group of its own (a shell and what it starts), stopped by signalling the group.
+function start(command: string, args: string[], options: SpawnOptions): Running {
+  const child = spawn(command, args, { ...options, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+  let output = ""
+  child.stdout!.on("data", (chunk) => (output += chunk))
+  child.stderr!.on("data", (chunk) => (output += chunk))
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+  const ended = () => child.exitCode !== null || child.signalCode !== null
+  return {
+    output: () => output,
+    ended,
+    stop: async () => {
+      if (!ended()) process.kill(-child.pid!, "SIGTERM")
+      return exited
+    },
+  }
+}
+
+// Waits until /healthz answers 200, or fails with what the command printed if it ends first.
+async function untilHealthy(origin: string, running: Running, deadline: number): Promise<void> {
+  for (;;) {
+    const healthy = await fetch(`${origin}/healthz`).then(
+      (res) => res.ok,
+      () => false,
+    )
+    if (healthy) return
+    if (running.ended() || Date.now() > deadline) {
+      throw new Error(`no answer from ${origin}:\n${running.output()}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+}
+
+// The first ```sh block after `marker` in a README.
+function shellBlock(readme: string, marker: string): string {
+  const text = readFileSync(path.join(root, readme), "utf8")
+  const block = /```sh\n([\s\S]*?)```/.exec(text.slice(text.indexOf(marker)))
+  if (text.indexOf(marker) === -1 || !block) throw new Error(`${readme} has no sh block after "${marker}"`)
+  return block[1]
+}
+
+// No folder above `dir` has a node_modules in which Node could find what the folder lacks.
+function noNodeModulesAbove(dir: string): string[] {
+  const found: string[] = []
+  for (let up = path.dirname(dir); up !== path.dirname(up); up = path.dirname(up)) {
+    if (existsSync(path.join(up, "node_modules"))) found.push(up)
+  }
+  return found
+}
+
+test("the root README's commands for any Node host install, build and serve the site", async ({
+  clone,
+  api,
+}) => {
+  test.setTimeout(900_000)
+  const port = await freePort()
+  const block = shellBlock("README.md", "**Any Node host**")
+  expect(block).toContain("PORT=8080")
+
+  const server = start("bash", ["-e", "-c", block.replace("PORT=8080", `PORT=${port}`)], {
+    cwd: clone,
+    env: { ...shellEnv, HOST: "127.0.0.1", DOG_API_URL: api.apiUrl },
+  })
+  try {
+    await untilHealthy(`http://127.0.0.1:${port}`, server, Date.now() + 840_000)
+
+    expect((await fetch(`http://127.0.0.1:${port}/ssr/`)).status).toBe(200)
+  } finally {
+    await server.stop()
+  }
+})
+
+test("the node adapter README's deploy commands serve the standalone folder alone, with Node and no install", async ({
+  clone,
+  api,
+}) => {
+  test.setTimeout(900_000)
+  // Installed, as the Quick start has a person do before anything else (the test before this one does).
+  if (!existsSync(path.join(clone, "node_modules"))) {
+    const install = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: clone, env: shellEnv })
+    expect(install.status).toBe(0)
+  }
+  const host = mkdtempSync(path.join(os.tmpdir(), "deploy-host-"))
+  mkdirSync(path.join(host, "srv"))
+  const port = await freePort()
+  const block = shellBlock("node-adapter/README.md", "## Deploying")
+  expect(block).toContain("PORT=9000")
+
+  const server = start(
+    "bash",
+    [
+      "-e",
+      "-c",
+      block.replaceAll("/srv/site", path.join(host, "srv/site")).replace("PORT=9000", `PORT=${port}`),
+    ],
+    { cwd: clone, env: { ...shellEnv, HOST: "127.0.0.1", DOG_API_URL: api.apiUrl } },
+  )
+  try {
+    await untilHealthy(`http://127.0.0.1:${port}`, server, Date.now() + 840_000)
+
+    expect(noNodeModulesAbove(path.join(host, "srv/site"))).toEqual([])
+    expect(readdirSync(path.join(host, "srv/site"))).not.toContain("package-lock.json")
+    for (const page of ["/", "/ssr/", "/breeds/", "/breeds/pug/", "/page-data/ssr/page-data.json"]) {
+      expect({ page, status: (await fetch(`http://127.0.0.1:${port}${page}`)).status }).toEqual({
+        page,
+        status: 200,
+      })
+    }
+  } finally {
+    await server.stop()
+    rmSync(host, { recursive: true, force: true })
+  }
+})
+
+// The Dockerfile's stages: each image, and its instructions with their arguments (continued lines
+// joined, comments left out).
+type Stage = { from: string; instructions: Array<[name: string, args: string]> }
+
+function dockerStages(): Stage[] {
+  const text = readFileSync(path.join(root, "Dockerfile"), "utf8").replace(/\\\n\s*/g, " ")
+  const stages: Stage[] = []
+  for (const line of text.split("\n").map((l) => l.trim())) {
+    if (!line || line.startsWith("#")) continue
+    const [, name, args] = /^(\S+)\s+(.*)$/.exec(line)!
+    if (name === "FROM") stages.push({ from: args, instructions: [] })
+    else stages.at(-1)!.instructions.push([name, args])
+  }
+  return stages
+}
+
+const stages = dockerStages()
+const runtime = stages.at(-1)!
+const argsOf = (stage: Stage, name: string): string[] =>
+  stage.instructions.filter(([n]) => n === name).map(([, args]) => args)
+const imageEnv: Record<string, string> = Object.fromEntries(
+  argsOf(runtime, "ENV").flatMap((args) =>
+    args.split(/\s+/).map((pair) => pair.split("=") as [string, string]),
+  ),
+)
+const healthcheck: string[] = JSON.parse(argsOf(runtime, "HEALTHCHECK")[0].replace(/^.*?CMD\s+/, ""))
+const command: string[] = JSON.parse(argsOf(runtime, "CMD")[0])
+
+type Container = Running & { origin: string; env: NodeJS.ProcessEnv }
+
+// The last stage as Docker would run it: its COPY --from=build, from the folder that the build stage's
+// WORKDIR is here (the repository), into an empty folder; its ENV, with a free port; its CMD, from its
+// WORKDIR. When the tests run as root, as Docker does: the files owned by root, the server run as
+// another user (nobody, for the image's node), so that it cannot write beside itself and the SSR engine
+// takes its datastore to TMPDIR. (Run as another user, the tests cannot give the files another owner:
+// the server then runs with files it could write, which this does not show.)
+async function runImage(dogApiUrl: string): Promise<Container & { remove(): void }> {
+  const buildWorkdir = argsOf(stages[0], "WORKDIR")[0]
+  const [, from, to] = argsOf(runtime, "COPY")[0].split(/\s+/)
+  const container = mkdtempSync(path.join(os.tmpdir(), "image-"))
+  chmodSync(container, 0o755)
+  const workdir = path.join(container, argsOf(runtime, "WORKDIR")[0])
+  cpSync(path.join(root, path.posix.relative(buildWorkdir, from)), path.join(workdir, to), {
+    recursive: true,
+  })
+  const tmp = path.join(container, "tmp")
+  mkdirSync(tmp)
+  chmodSync(tmp, 0o1777)
+  const port = await freePort()
+  const env = { PATH: process.env.PATH, ...imageEnv, PORT: String(port), HOST: "127.0.0.1", TMPDIR: tmp }
+  const asRoot = process.getuid?.() === 0
+  expect(command[0]).toBe("node")
+  const server = start(process.execPath, command.slice(1), {
+    cwd: workdir,
+    env: { ...env, DOG_API_URL: dogApiUrl },
+    ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+  })
+  const origin = `http://127.0.0.1:${port}`
+  try {
+    await untilHealthy(origin, server, Date.now() + 30_000)
+  } catch (error) {
+    await server.stop()
+    throw error
+  }
+  const remove = () => rmSync(container, { recursive: true, force: true })
+  return { ...server, origin, env, remove }
+}
+
+test("the image's command serves the site from the standalone folder alone, as a user who cannot change it", async ({
+  build,
+  api,
+}) => {
+  void build // requested for its effect: the production build exists
+  const image = await runImage(api.apiUrl)
+  try {
+    for (const page of ["/", "/ssr/", "/breeds/pug/", "/page-data/ssr/page-data.json"]) {
+      expect({ page, status: (await fetch(`${image.origin}${page}`)).status }).toEqual({ page, status: 200 })
+    }
+    expect(argsOf(runtime, "USER")).toEqual(["node"])
+  } finally {
+    await image.stop()
+    image.remove()
+  }
+})
+
+test("the image's health check passes while the server serves, and fails once it stops", async ({
+  build,
+  api,
+}) => {
+  void build // requested for its effect: the production build exists
+  const image = await runImage(api.apiUrl)
+  const check = () => spawnSync(process.execPath, healthcheck.slice(1), { env: image.env }).status
+  try {
+    expect(healthcheck[0]).toBe("node")
+    expect(check()).toBe(0)
+
+    await image.stop()
+
+    expect(check()).toBe(1)
+  } finally {
+    await image.stop()
+    image.remove()
+  }
+})
+
+test("the image stops on SIGTERM, with a deadline for its requests shorter than docker stop's 10 s", async ({
+  build,
+  api,
+}) => {
+  void build // requested for its effect: the production build exists
+  const image = await runImage(api.apiUrl)
+  try {
+    expect(argsOf(runtime, "STOPSIGNAL")).toEqual(["SIGTERM"])
+
+    expect(await image.stop()).toBe(0)
+    expect(Number(imageEnv.SHUTDOWN_DEADLINE_MS)).toBeLessThan(10_000)
+  } finally {
+    image.remove()
+  }
+})
+
+test("both stages of the image run the current LTS of Node, which the site's engines allow", () => {
+  const images = stages.map((stage) => stage.from.split(/\s+/)[0])
+  const major = Number(/^node:(\d+)-slim$/.exec(images[0])?.[1])
+
+  expect(new Set(images)).toEqual(new Set([`node:${major}-slim`]))
+  // An even major is a long-term support line; package.json's engines start at 20.18.
+  expect(major % 2).toBe(0)
+  expect(major).toBeGreaterThanOrEqual(24)
+})
+
+test("the image's build leaves the host's installs and builds out, and has every file it copies", () => {
+  const patterns = readFileSync(path.join(root, ".dockerignore"), "utf8")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith("#"))
+  // Docker's patterns, as this file uses them: a path and what is below it, with **/ for any folder.
+  expect(patterns.filter((pattern) => pattern.startsWith("!"))).toEqual([])
+  const ignored = (file: string) =>
+    patterns.some((pattern) => {
+      const regex = pattern
+        .replaceAll(".", "\\.")
+        .replace(/^\*\*\//, "(?:.*/)?")
+        .replaceAll("*", "[^/]*")
+      return new RegExp(`^${regex}(?:/|$)`).test(file)
+    })
+  const copied = argsOf(stages[0], "COPY").flatMap((args) => args.split(/\s+/).slice(0, -1))
+
+  for (const file of ["node_modules", "node-adapter/node_modules", ".cache", "public"]) {
+    expect({ file, ignored: ignored(file) }).toEqual({ file, ignored: true })
+  }
+  for (const file of copied.filter((source) => source !== ".")) {
+    expect({ file, there: existsSync(path.join(root, file)), ignored: ignored(file) }).toEqual({
+      file,
+      there: true,
+      ignored: false,
+    })
+  }
+  for (const file of ["package.json", "gatsby-config.ts", "src/pages/ssr.tsx", "node-adapter/start.js"]) {
+    expect({ file, ignored: ignored(file) }).toEqual({ file, ignored: false })
+  }
+})
