@@ -152,12 +152,18 @@ test("the node adapter README's deploy commands serve the standalone folder alon
 
     expect(noNodeModulesAbove(path.join(host, "srv/site"))).toEqual([])
     expect(readdirSync(path.join(host, "srv/site"))).not.toContain("package-lock.json")
-    for (const page of ["/", "/ssr/", "/breeds/", "/breeds/pug/", "/page-data/ssr/page-data.json"]) {
-      expect({ page, status: (await fetch(`http://127.0.0.1:${port}${page}`)).status }).toEqual({
-        page,
-        status: 200,
-      })
+    // Every route of the build: each file, each page (a breed for a param), each redirect.
+    const { routes } = JSON.parse(
+      readFileSync(path.join(host, "srv/site/.cache/node-server/routes.json"), "utf8"),
+    ) as { routes: Array<{ type: string; path: string; status?: number }> }
+    const wrong: string[] = []
+    for (const route of routes.filter((r) => r.path.startsWith("/"))) {
+      const url = route.path.replace(/:[^/]+/g, "pug").replace(/\*.*$/, "x")
+      const { status } = await fetch(`http://127.0.0.1:${port}${url}`, { redirect: "manual" })
+      if (status !== (route.type === "redirect" ? route.status : 200)) wrong.push(`${url}: ${status}`)
     }
+    expect(routes.length).toBeGreaterThan(20)
+    expect(wrong).toEqual([])
   } finally {
     await server.stop()
     rmSync(host, { recursive: true, force: true })
