@@ -238,58 +238,51 @@ async function runImage(dogApiUrl: string): Promise<Container & { remove(): void
   return { ...server, origin, env, remove }
 }
 
-test("the image's command serves the site from the standalone folder alone, as a user who cannot change it", async ({
-  build,
-  api,
-}) => {
-  void build // requested for its effect: the production build exists
-  const image = await runImage(api.apiUrl)
-  try {
+const imageTest = test.extend<{ image: Container }>({
+  image: async ({ build, api }, use) => {
+    void build // requested for its effect: the production build exists
+    const image = await runImage(api.apiUrl)
+    try {
+      await use(image)
+    } finally {
+      await image.stop()
+      image.remove()
+    }
+  },
+})
+
+imageTest(
+  "the image's command serves the site from the standalone folder alone, as a user who cannot change it",
+  async ({ image }) => {
     for (const page of ["/", "/ssr/", "/breeds/pug/", "/page-data/ssr/page-data.json"]) {
       expect({ page, status: (await fetch(`${image.origin}${page}`)).status }).toEqual({ page, status: 200 })
     }
     expect(argsOf(runtime, "USER")).toEqual(["node"])
-  } finally {
-    await image.stop()
-    image.remove()
-  }
-})
+  },
+)
 
-test("the image's health check passes while the server serves, and fails once it stops", async ({
-  build,
-  api,
-}) => {
-  void build // requested for its effect: the production build exists
-  const image = await runImage(api.apiUrl)
-  const check = () => spawnSync(process.execPath, healthcheck.slice(1), { env: image.env }).status
-  try {
+imageTest(
+  "the image's health check passes while the server serves, and fails once it stops",
+  async ({ image }) => {
+    const check = () => spawnSync(process.execPath, healthcheck.slice(1), { env: image.env }).status
     expect(healthcheck[0]).toBe("node")
     expect(check()).toBe(0)
 
     await image.stop()
 
     expect(check()).toBe(1)
-  } finally {
-    await image.stop()
-    image.remove()
-  }
-})
+  },
+)
 
-test("the image stops on SIGTERM, with a deadline for its requests shorter than docker stop's 10 s", async ({
-  build,
-  api,
-}) => {
-  void build // requested for its effect: the production build exists
-  const image = await runImage(api.apiUrl)
-  try {
+imageTest(
+  "the image stops on SIGTERM, with a deadline for its requests shorter than docker stop's 10 s",
+  async ({ image }) => {
     expect(argsOf(runtime, "STOPSIGNAL")).toEqual(["SIGTERM"])
 
     expect(await image.stop()).toBe(0)
     expect(Number(imageEnv.SHUTDOWN_DEADLINE_MS)).toBeLessThan(10_000)
-  } finally {
-    image.remove()
-  }
-})
+  },
+)
 
 test("both stages of the image run the current LTS of Node, which the site's engines allow", () => {
   const images = stages.map((stage) => stage.from.split(/\s+/)[0])

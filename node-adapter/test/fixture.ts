@@ -5,6 +5,7 @@ import { createServer } from "node:net"
 import os from "node:os"
 import path from "node:path"
 import { expect, test as base } from "@playwright/test"
+import { STANDALONE_DIR } from "../src/standalone"
 
 // The fixture site (apps/basic), built by the adapter in one configuration per Playwright project, each in
 // a copy of its own (.builds/<project>/, beside apps/ so that its packages resolve the same way), and
@@ -53,7 +54,7 @@ async function startServer(
   extraEnv: NodeJS.ProcessEnv,
 ): Promise<Server & { stop(): Promise<void> }> {
   const host = mkdtempSync(path.join(os.tmpdir(), "node-adapter-standalone-"))
-  cpSync(path.join(copy, ".cache/node-server/standalone"), host, { recursive: true, verbatimSymlinks: true })
+  cpSync(path.join(copy, STANDALONE_DIR), host, { recursive: true, verbatimSymlinks: true })
   const port = await freePort()
   for (let dir = path.dirname(host); dir !== path.dirname(dir); dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, "node_modules"))) throw new Error(`${dir} has a node_modules folder`)
