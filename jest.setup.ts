@@ -1,5 +1,7 @@
 import "@testing-library/jest-dom"
 import { server } from "./mocks/node"
+import { resetFailureLog } from "./src/failure-log"
+import { resetUpstreams } from "./src/upstream"
 
 // Intercept fetch, and fail any request no handler answers: no test reaches the network.
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
@@ -7,3 +9,9 @@ beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
 afterEach(() => server.resetHandlers())
 // Stop intercepting when the file is done.
 afterAll(() => server.close())
+// Every API client's circuit breaker closed and the failure log empty before each test, as in a fresh
+// process: they remember failures for as long as the process lives, and a test must not inherit them.
+beforeEach(() => {
+  resetUpstreams()
+  resetFailureLog()
+})

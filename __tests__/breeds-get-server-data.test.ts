@@ -4,8 +4,8 @@ import { failures } from "../mocks/handlers"
 import { hostileSlugs } from "../test-data/hostile-slugs"
 import { server } from "../mocks/node"
 
-let breedPage: typeof import("../src/pages/breeds/[breed]")
-let breedsPage: typeof import("../src/pages/breeds/index")
+import * as breedPage from "../src/pages/breeds/[breed]"
+import * as breedsPage from "../src/pages/breeds/index"
 
 const NO_STORE = { "Cache-Control": "no-store" }
 
@@ -20,12 +20,8 @@ function getBreeds(method = "GET") {
 
 let requests: string[]
 
-beforeEach(async () => {
-  // Fresh pages and dog API client for each test: the client's circuit breaker and its bounded log
-  // remember earlier failures for as long as the process lives.
-  jest.resetModules()
-  breedPage = await import("../src/pages/breeds/[breed]")
-  breedsPage = await import("../src/pages/breeds/index")
+// Each test starts with the dog API's circuit breaker closed and nothing logged (jest.setup.ts).
+beforeEach(() => {
   requests = []
   server.events.on("request:start", ({ request }) => {
     requests.push(request.url)

@@ -1,10 +1,10 @@
 import { delay, http, HttpResponse } from "msw"
 
-// The dog API as msw handlers: the unit tests' mock server and the local stand-in API
-// (stand-in-api/server.ts) both answer with these.
+// The dog API as msw handlers, for the address it is at: the unit tests' mock server answers for
+// dog.ceo's (handlers, failures), the local stand-in API (stand-in-api/server.ts) for its own. Scoped to
+// that address, so that a fork's handlers for its own API, on another host, never meet these.
 
-// Every API path has /api/ in it (dog.ceo's own, and the stand-in's); the images do not.
-const API = "*/api"
+export const DOG_CEO_API = "https://dog.ceo/api"
 
 // A few dog.ceo breeds, each with its sub-breeds.
 export const breeds: Record<string, string[]> = {
@@ -54,7 +54,7 @@ function unknownBreed(which: "main" | "sub") {
   )
 }
 
-export const handlers = [
+export const dogApiHandlers = (API = DOG_CEO_API) => [
   http.get(`${API}/breeds/image/random`, ({ request }) =>
     HttpResponse.json({ message: nextImage(request), status: "success" }),
   ),
@@ -73,7 +73,8 @@ export const handlers = [
     if (!breeds[main].includes(sub)) return unknownBreed("sub")
     return HttpResponse.json({ message: nextImage(request, [`${main}-${sub}`]), status: "success" })
   }),
-  http.get("*/images/breeds/:slug/:file", ({ params }) => {
+  // Images live beside the API, on its host.
+  http.get(`${new URL(API).origin}/images/breeds/:slug/:file`, ({ params }) => {
     const slug = String(params.slug)
     const n = Number.parseInt(String(params.file), 10)
     if (!slugs.includes(slug) || !Number.isInteger(n)) return new HttpResponse("Not found", { status: 404 })
@@ -85,7 +86,7 @@ export const handlers = [
 
 // Each way the dog API can fail, as one handler for every API path. A test picks one with
 // server.use(failures[...]); the stand-in API switches to one by name.
-export const failures = {
+export const dogApiFailures = (API = DOG_CEO_API) => ({
   "http-500": http.get(`${API}/*`, () => new HttpResponse("Internal Server Error", { status: 500 })),
   "network-error": http.get(`${API}/*`, () => HttpResponse.error()),
   hang: http.get(`${API}/*`, async () => {
@@ -110,6 +111,10 @@ export const failures = {
   "too-large": http.get(`${API}/*`, ({ request }) =>
     HttpResponse.json({ message: nextImage(request), status: "success", padding: "x".repeat(1024 * 1024) }),
   ),
-}
+})
+
+// dog.ceo's, for the unit tests.
+export const handlers = dogApiHandlers()
+export const failures = dogApiFailures()
 
 export type Failure = keyof typeof failures

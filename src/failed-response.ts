@@ -1,5 +1,5 @@
-import { DogApiError } from "./dog-api"
 import { logFailure } from "./failure-log"
+import { UpstreamError } from "./upstream"
 
 // What a page's getServerData returns when it cannot show what was asked for: the HTTP status at the
 // top level (Gatsby 5 ignores a status inside headers), and never cached.
@@ -13,11 +13,11 @@ export function failedResponse<const Props extends object>(status: 400 | 404 | 5
   }
 }
 
-// The dog API failed: say why on the server, in one line (bounded while it keeps failing), and answer
-// 500 with empty props.
-export function apiFailure(page: string, error: unknown) {
-  const reason = error instanceof DogApiError ? error.reason : "error"
-  logFailure(reason, `[${page}] no dog: ${error instanceof Error ? error.message : String(error)}`)
+// An API that the page asked failed: say why on the server, in the page's own words ("no dog"), in one
+// line (bounded per API and kind of failure while it keeps failing), and answer 500 with empty props.
+export function apiFailure(page: string, error: unknown, words: string) {
+  const reason = error instanceof UpstreamError ? `${error.upstream}: ${error.reason}` : "error"
+  logFailure(reason, `[${page}] ${words}: ${error instanceof Error ? error.message : String(error)}`)
   return failedResponse(500, {})
 }
 

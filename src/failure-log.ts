@@ -16,3 +16,8 @@ export function logFailure(reason: string, line: string, now = Date.now()): void
   // A warning, since the page copes; gatsby develop would print console.error as "ERROR UNKNOWN".
   console.warn(last?.leftOut ? `${line} (${last.leftOut} more like it left out)` : line)
 }
+
+// For tests: nothing logged yet, as in a fresh process (jest.setup.ts does it before each test).
+export function resetFailureLog(): void {
+  lastLogged.clear()
+}

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { getResponse } from "msw"
-import { failures, handlers, type Failure } from "../mocks/handlers"
+import { dogApiFailures, dogApiHandlers, type Failure } from "../mocks/handlers"
 
 // A stand-in for dog.ceo on 127.0.0.1: a real HTTP server that answers with the same msw
 // handlers as the unit tests, and serves the dog images too, so the site works offline.
@@ -48,6 +48,8 @@ export async function startStandInApi({ port = 0 } = {}): Promise<StandInApi> {
   })
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve))
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const handlers = dogApiHandlers(`${origin}/api`)
+  const failures = dogApiFailures(`${origin}/api`)
 
   return {
     apiUrl: `${origin}/api`,

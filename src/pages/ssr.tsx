@@ -61,6 +61,6 @@ export async function getServerData({ method }: GetServerDataProps): GetServerDa
   } catch (error) {
     // Correction: log why there is no dog, and answer a real HTTP 500 that no cache keeps; the guide
     // puts the status among the headers, which answers HTTP 200 (see src/failed-response.ts).
-    return apiFailure("/ssr/", error)
+    return apiFailure("/ssr/", error, "no dog")
   }
 }

@@ -10,8 +10,9 @@ import { breedName, breedSlug, parseBreedSlug, type Breed } from "../../breed"
 import { AnotherDogLink } from "../../components/another-dog-link"
 import { ApiFailureMessage } from "../../components/api-failure-message"
 import { Seo } from "../../components/seo"
-import { DogApiError, fetchBreedDog } from "../../dog-api"
+import { fetchBreedDog } from "../../dog-api"
 import { apiFailure, failedResponse, refusedMethod } from "../../failed-response"
+import { UpstreamError } from "../../upstream"
 
 // The breed comes from getServerData, not from the page's params, which Gatsby does not pass to
 // an SSR page after a client-side navigation. A refused address carries its status; empty props mean
@@ -79,7 +80,7 @@ export async function getServerData({ method, params }: GetServerDataProps): Get
     const { message } = await fetchBreedDog(breed)
     return { props: { breed, message } }
   } catch (error) {
-    if (error instanceof DogApiError && error.status === 404) return failedResponse(404, { refused: 404 })
-    return apiFailure(`/breeds/${breedSlug(breed)}/`, error)
+    if (error instanceof UpstreamError && error.status === 404) return failedResponse(404, { refused: 404 })
+    return apiFailure(`/breeds/${breedSlug(breed)}/`, error, "no dog")
   }
 }

@@ -43,6 +43,6 @@ export async function getServerData({ method }: GetServerDataProps): GetServerDa
       props: { breeds: await fetchBreeds() },
     }
   } catch (error) {
-    return apiFailure("/breeds/", error)
+    return apiFailure("/breeds/", error, "no breeds")
   }
 }
