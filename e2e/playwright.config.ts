@@ -15,6 +15,7 @@ const nodeServer: Project<SiteOptions>[] = existsSync(path.join(__dirname, "../n
         testMatch: [
           "e2e/ssr.spec.ts",
           "e2e/breeds.spec.ts",
+          "e2e/for-you.spec.ts",
           "e2e/budgets.spec.ts",
           "node-adapter/test/start.spec.ts",
           "node-adapter/test/deploy.spec.ts",

@@ -1,7 +1,7 @@
 // @ts-check
 const { mkdirSync, writeFileSync } = require("node:fs")
 const path = require("node:path")
-const { precompress } = require("./src/precompress")
+const { COMPRESSIBLE, precompress } = require("./src/precompress")
 const { CONDITIONS, ENGINE, ROUTES_FILE } = require("./src/routes")
 const { writeStandalone } = require("./src/standalone")
 
@@ -38,13 +38,15 @@ const nodeAdapter = () => ({
     }
     const configHeaders = configHeadersMatcher(reporter)
     const everyPath = headerRoutes.find((route) => route.path.endsWith("/*"))?.headers ?? []
-    const routes = routesManifest.map((route) =>
-      // Gatsby gives function routes no headers; the engine adds gatsby-config's to the pages it renders,
-      // and the server adds these to what Gatsby Functions answer.
-      route.type === "function" && route.functionId !== ENGINE
-        ? { ...route, headers: configHeaders(route.path, everyPath) }
-        : route,
-    )
+    const routes = routesManifest
+      .filter((route) => !precompressed(route))
+      .map((route) =>
+        // Gatsby gives function routes no headers; the engine adds gatsby-config's to the pages it renders,
+        // and the server adds these to what Gatsby Functions answer.
+        route.type === "function" && route.functionId !== ENGINE
+          ? { ...route, headers: configHeaders(route.path, everyPath) }
+          : route,
+      )
     const functions = functionsManifest.map(({ functionId, pathToEntryPoint }) => ({
       functionId,
       pathToEntryPoint,
@@ -62,6 +64,19 @@ const nodeAdapter = () => ({
     )
   },
 })
+
+/**
+ * A brotli or gzip form of a text file, which an earlier build left in public/ (precompress.js) and
+ * Gatsby lists as a file of its own: the server sends it in place of the file, never at its own address.
+ * @param {ManifestRoute} route
+ */
+function precompressed(route) {
+  return (
+    route.type === "static" &&
+    /\.(br|gz)$/.test(route.filePath) &&
+    COMPRESSIBLE.test(route.filePath.slice(0, -3))
+  )
+}
 
 /**
  * gatsby-config's `headers` for a path, by Gatsby's own matcher: the adapter API hands them over for

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import os from "node:os"
+import path from "node:path"
 import type { IAdapter, Reporter, RoutesManifest } from "gatsby"
 import nodeAdapter from ".."
 
@@ -33,3 +36,41 @@ test("stops the build, saying which, for a redirect condition the server cannot 
     "node-adapter: the Node server can check the redirect conditions country and language, not those of these redirects: /members/ (role).",
   )
 })
+
+test("lists no route for the brotli and gzip forms that an earlier build left beside a file", async () => {
+  const site = mkdtempSync(path.join(os.tmpdir(), "adapted-"))
+  mkdirSync(path.join(site, "public"))
+  writeFileSync(path.join(site, "public/index.html"), "<h1>Dogs</h1>")
+  writeFileSync(path.join(site, "public/data.csv.gz"), "a download of the site's own")
+  const file = (name: string) => ({
+    type: "static",
+    path: `/${name}`,
+    filePath: `public/${name}`,
+    headers: [],
+  })
+  const routesManifest = [
+    file("index.html"),
+    file("index.html.br"),
+    file("index.html.gz"),
+    file("data.csv.gz"),
+  ] as unknown as RoutesManifest
+  const cwd = process.cwd()
+  process.chdir(site)
+  try {
+    await nodeAdapter().adapt({
+      routesManifest,
+      functionsManifest: [],
+      headerRoutes: [],
+      trailingSlash: "always",
+      pathPrefix: "",
+      remoteFileAllowedUrls: [],
+      reporter: { panic: jest.fn(), info: jest.fn(), warn: jest.fn() } as unknown as Reporter,
+    })
+    const { routes } = JSON.parse(readFileSync(".cache/node-server/routes.json", "utf8"))
+
+    expect(routes.map((route: { path: string }) => route.path)).toEqual(["/index.html", "/data.csv.gz"])
+  } finally {
+    process.chdir(cwd)
+    rmSync(site, { recursive: true, force: true })
+  }
+}, 60_000)

@@ -15,10 +15,12 @@ const IndexPage = (_props: PageProps) => (
         Show me a dog
       </Link>
       <Link to="/breeds/">Browse the breeds</Link>
+      <Link to="/for-you/">Your dog</Link>
     </p>
     <p>
       The breed pages go further than the guide: a route parameter, a cacheable SSR answer, and the status
-      codes 400, 404 and 500.
+      codes 400, 404 and 500. <Link to="/for-you/">Your dog</Link> shows what the guide says SSR is for: a
+      page that depends on who asks, here a dog of the favourite breed you pick on a breed page.
     </p>
   </main>
 )

@@ -59,6 +59,11 @@ const BreedPage = ({ serverData = {} }: Props) => {
         <AnotherDogLink page={`/breeds/${breedSlug(breed)}/`} current={message} />
         <Link to="/breeds/">All breeds</Link>
       </p>
+      {/* The same for every visitor, so the page stays cacheable; /for-you/ is the page that differs. */}
+      <form method="post" action="/api/favourite-breed" className="actions">
+        <input type="hidden" name="breed" value={breedSlug(breed)} />
+        <button type="submit">Make {name} my favourite breed</button>
+      </form>
     </main>
   )
 }
