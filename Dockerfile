@@ -22,9 +22,10 @@ ENV NODE_ENV=production PORT=9000 HOST=0.0.0.0
 # Shorter than the 10 s that `docker stop` waits before SIGKILL (raise both together: --stop-timeout, or
 # compose's stop_grace_period, must stay longer).
 ENV SHUTDOWN_DEADLINE_MS=8000
-# Owned by root, so that the server cannot change its own code; the SSR engine copies its datastore to
-# /tmp when it cannot write beside it.
-COPY --from=build /app/.cache/node-server/standalone ./
+# Owned by the user that runs it, as Next.js's Dockerfile has it: Gatsby's SSR engine writes beside its
+# datastore, and where it cannot, the file-system wrapper it falls back on fails on Node 24 ("Cannot
+# convert undefined or null to object", in .cache/page-ssr/lambda.js).
+COPY --from=build --chown=node:node /app/.cache/node-server/standalone ./
 USER node
 EXPOSE 9000
 STOPSIGNAL SIGTERM

@@ -38,12 +38,16 @@ async function writeStandalone({ siteDir, functions }) {
   const fileList = [...traced.fileList].map((file) => path.join(path.parse(siteDir).root, file))
   // The folder that holds the site, this package and the node_modules they load: the site's own, or a
   // repository's when the site is one of its workspaces. The standalone folder keeps the layout below
-  // it. What the tracer finds outside it is Node's own business (/usr/bin/ldd, /proc/self).
-  const root = commonAncestor([
-    siteDir,
-    adapterDir,
-    ...fileList.filter((file) => file.includes(`${path.sep}node_modules${path.sep}`)).map(path.dirname),
-  ])
+  // it. A node_modules counts where Node looks for packages, in a folder above the site or this
+  // package; what the tracer finds elsewhere is Node's own business (/usr/bin/ldd, /proc/self, the
+  // node binary itself) and is left out.
+  const searched = new Set([...ancestors(siteDir), ...ancestors(adapterDir)])
+  const marker = `${path.sep}node_modules${path.sep}`
+  const packageRoots = fileList
+    .filter((file) => file.includes(marker))
+    .map((file) => file.slice(0, file.indexOf(marker)) || path.sep)
+    .filter((dir) => searched.has(dir))
+  const root = commonAncestor([siteDir, adapterDir, ...packageRoots])
   const files = new Set(
     [...fileList, ...gatsbyFiles]
       .map((file) => path.relative(root, file))
@@ -77,6 +81,15 @@ async function writeStandalone({ siteDir, functions }) {
       `require("./${start}")\n`,
   )
   return { dir: outDir, files: files.size }
+}
+
+/** @param {string} dir an absolute path @returns {string[]} it and every folder above it */
+function ancestors(dir) {
+  const found = [path.resolve(dir)]
+  while (path.dirname(found[found.length - 1]) !== found[found.length - 1]) {
+    found.push(path.dirname(found[found.length - 1]))
+  }
+  return found
 }
 
 /** @param {string[]} dirs absolute paths @returns {string} the deepest folder that holds them all */
