@@ -119,6 +119,14 @@ test("the Netlify function of the favourite-breed form keeps the breed in a Secu
   build,
   api,
 }) => {
+  // gatsby-adapter-netlify 1.x builds the request from IncomingMessage's prototype with no socket, which
+  // Node 24 reaches for once the body has been read: the function crashes. Netlify runs these functions
+  // on Node 22 by default, where it works (as on 20); on 24 this marks the crash, and fails once a release
+  // of the adapter mends it.
+  test.fail(
+    Number(process.versions.node.split(".")[0]) >= 24,
+    "gatsby-adapter-netlify's function wrapper crashes on Node 24 once a Gatsby Function reads its body",
+  )
   void build // requested for its effect: `gatsby build` has run
 
   const { status, header } = await invoke(api.apiUrl, "/api/favourite-breed", {
