@@ -236,6 +236,7 @@ async function runImage(dogApiUrl: string): Promise<Container & { remove(): void
   const [from, to] = copy.filter((arg) => !arg.startsWith("--"))
   const chown = copy.some((arg) => arg.startsWith("--chown="))
   const container = mkdtempSync(path.join(os.tmpdir(), "image-"))
+  const remove = () => rmSync(container, { recursive: true, force: true })
   chmodSync(container, 0o755)
   const workdir = path.join(container, argsOf(runtime, "WORKDIR")[0])
   cpSync(path.join(root, path.posix.relative(buildWorkdir, from)), path.join(workdir, to), {
@@ -270,9 +271,9 @@ async function runImage(dogApiUrl: string): Promise<Container & { remove(): void
     await untilHealthy(origin, server, Date.now() + 30_000)
   } catch (error) {
     await server.stop()
+    remove()
     throw error
   }
-  const remove = () => rmSync(container, { recursive: true, force: true })
   return { ...server, origin, env, node: path.join(bin, "node"), remove }
 }
 
