@@ -5,9 +5,20 @@ import type { IAdapter, Reporter, RoutesManifest } from "gatsby"
 import nodeAdapter from ".."
 
 // The adapter at the end of gatsby build, with the manifest Gatsby would hand it.
+function adapt(routesManifest: RoutesManifest, panic: (message: string) => void = jest.fn()) {
+  const adapter: IAdapter = nodeAdapter()
+  return adapter.adapt({
+    routesManifest,
+    functionsManifest: [],
+    headerRoutes: [],
+    trailingSlash: "always",
+    pathPrefix: "",
+    remoteFileAllowedUrls: [],
+    reporter: { panic, info: jest.fn(), warn: jest.fn() } as unknown as Reporter,
+  })
+}
 
 test("stops the build, saying which, for a redirect condition the server cannot check", async () => {
-  const adapter: IAdapter = nodeAdapter()
   const panic = jest.fn((message: string) => {
     throw new Error(message)
   })
@@ -22,17 +33,7 @@ test("stops the build, saying which, for a redirect condition the server cannot 
     },
   ] as unknown as RoutesManifest
 
-  await expect(async () =>
-    adapter.adapt({
-      routesManifest,
-      functionsManifest: [],
-      headerRoutes: [],
-      trailingSlash: "always",
-      pathPrefix: "",
-      remoteFileAllowedUrls: [],
-      reporter: { panic, info: jest.fn(), warn: jest.fn() } as unknown as Reporter,
-    }),
-  ).rejects.toThrow(
+  await expect(async () => adapt(routesManifest, panic)).rejects.toThrow(
     "node-adapter: the Node server can check the redirect conditions country and language, not those of these redirects: /members/ (role).",
   )
 })
@@ -57,15 +58,7 @@ test("lists no route for the brotli and gzip forms that an earlier build left be
   const cwd = process.cwd()
   process.chdir(site)
   try {
-    await nodeAdapter().adapt({
-      routesManifest,
-      functionsManifest: [],
-      headerRoutes: [],
-      trailingSlash: "always",
-      pathPrefix: "",
-      remoteFileAllowedUrls: [],
-      reporter: { panic: jest.fn(), info: jest.fn(), warn: jest.fn() } as unknown as Reporter,
-    })
+    await adapt(routesManifest)
     const { routes } = JSON.parse(readFileSync(".cache/node-server/routes.json", "utf8"))
 
     expect(routes.map((route: { path: string }) => route.path)).toEqual(["/index.html", "/data.csv.gz"])
