@@ -18,6 +18,7 @@ const nodeServer: Project<SiteOptions>[] = existsSync(path.join(__dirname, "../n
           "e2e/for-you.spec.ts",
           "e2e/budgets.spec.ts",
           "node-adapter/test/start.spec.ts",
+          "node-adapter/test/response-cache.spec.ts",
           "node-adapter/test/deploy.spec.ts",
         ],
         // The lab's copies of the site have a node-adapter/ too.

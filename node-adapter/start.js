@@ -18,6 +18,7 @@ async function main() {
     trustProxy,
     maxEventLoopDelayMs,
     maxHeapUsedBytes,
+    cacheBytes,
     siteDir,
   } = readSettings(process.env)
   const app = await createServer({
@@ -27,6 +28,7 @@ async function main() {
     countryHeader,
     trustProxy,
     pressure: { maxEventLoopDelayMs, maxHeapUsedBytes },
+    cacheBytes,
     timeouts: { idleMs: keepAliveMs },
   })
   // A Gatsby Function that fails after an await is an unhandled rejection, which the server answers

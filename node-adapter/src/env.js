@@ -10,7 +10,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 /**
  * @typedef {{ port: number, host: string, accessLog: boolean, keepAliveMs: number, shutdownDeadlineMs: number,
  *   bodyLimit: number, countryHeader: string | undefined, trustProxy: false | string[] | TrustHops,
- *   maxEventLoopDelayMs: number, maxHeapUsedBytes: number, siteDir: string | undefined }} Settings
+ *   maxEventLoopDelayMs: number, maxHeapUsedBytes: number, cacheBytes: number, siteDir: string | undefined }} Settings
  */
 
 /** @typedef {(address: string, hop: number) => boolean} TrustHops */
@@ -53,6 +53,16 @@ function readSettings(env) {
       env,
       "MAX_HEAP_USED_BYTES",
       Math.floor(v8.getHeapStatistics().heap_size_limit * 0.9),
+      Number.MAX_SAFE_INTEGER,
+      "bytes",
+      0,
+    ),
+    // The shared cache of rendered pages (src/response-cache.js): how many bytes of answers it keeps.
+    // 0 turns it off, for a site with a CDN in front that caches them already.
+    cacheBytes: wholeNumber(
+      env,
+      "RESPONSE_CACHE_BYTES",
+      64 * 1024 * 1024,
       Number.MAX_SAFE_INTEGER,
       "bytes",
       0,

@@ -18,6 +18,7 @@ const cookie = require("cookie")
  *   query: unknown }} EngineRequest
  * @typedef {(req: EngineRequest, res: EngineResponse) => Promise<void>} Engine
  * @typedef {(error: unknown) => void} FailureHandler
+ * @typedef {import("./response-cache").Rendered} Rendered
  */
 
 /** @param {string} file @returns {GatsbyFunction & Engine} */
@@ -31,35 +32,30 @@ function loadFunction(file) {
 }
 
 /**
- * Gatsby's SSR engine with the request and response it needs (the path, the query, and status,
- * setHeader, send and json), over fastify's reply, so that the server's compression and headers apply.
- * @param {Engine} engine @param {FastifyRequest} request @param {FastifyReply} reply
+ * What Gatsby's SSR engine answers for a request: it is written for Express, so it gets the part of
+ * Express's response it uses (status, setHeader, send and json), which collects the answer for the
+ * server to send, or to keep (response-cache.js).
+ * @param {Engine} engine @param {EngineRequest} request @returns {Promise<Rendered>}
  */
-async function runEngine(engine, request, reply) {
-  const query = request.url.indexOf("?")
+async function renderEngine(engine, request) {
+  /** @type {Rendered} */
+  const rendered = { status: 200, headers: {}, body: Buffer.alloc(0) }
+  /** @param {string} type @param {string} body */
+  const end = (type, body) => {
+    rendered.headers["content-type"] ??= type
+    rendered.body = Buffer.from(body)
+  }
   /** @type {EngineResponse} */
   const res = {
-    status: (code) => (reply.code(code), res),
-    setHeader: (name, value) => (reply.header(name, value), res),
+    status: (code) => ((rendered.status = code), res),
+    // In lower case, as Node gives them and HTTP caches compare them.
+    setHeader: (name, value) => ((rendered.headers[name.toLowerCase()] = value), res),
     // As Express's, which the engine is written for: a string is HTML.
-    send: (body) => {
-      if (typeof body === "string" && !reply.hasHeader("content-type")) reply.type("text/html; charset=utf-8")
-      reply.send(body)
-    },
-    json: (body) => void reply.type("application/json; charset=utf-8").send(JSON.stringify(body)),
+    send: (body) => end("text/html; charset=utf-8", String(body ?? "")),
+    json: (body) => end("application/json; charset=utf-8", JSON.stringify(body)),
   }
-  await engine(
-    {
-      // The engine finds the page by this, so it is the path alone.
-      url: query === -1 ? request.url : request.url.slice(0, query),
-      rawUrl: `${request.protocol}://${request.host}${request.url}`,
-      method: request.method,
-      headers: request.headers,
-      query: request.query,
-    },
-    res,
-  )
-  return reply
+  await engine(request, res)
+  return rendered
 }
 
 // The failure handler of the Gatsby Function that a promise belongs to. Gatsby's compiled wrapper
@@ -168,4 +164,4 @@ function expressResponse(raw, method) {
   return res
 }
 
-module.exports = { loadFunction, runEngine, runFunction }
+module.exports = { loadFunction, renderEngine, runFunction }

@@ -9,8 +9,9 @@ const fastifyCompress = require("@fastify/compress").default
 const fastifyEtag = require("@fastify/etag").default
 const fastifyStatic = require("@fastify/static").default
 const underPressure = require("@fastify/under-pressure").default
-const { loadFunction, runEngine, runFunction } = require("./functions")
+const { loadFunction, renderEngine, runFunction } = require("./functions")
 const { COMPRESSIBLE } = require("./precompress")
+const { createResponseCache, weakEtag } = require("./response-cache")
 const routes = require("./routes")
 
 /**
@@ -39,12 +40,14 @@ const RETRY_AFTER_SECONDS = 10
 /**
  * @param {{ root?: string, accessLog?: boolean, timeouts?: Partial<Timeouts>, bodyLimit?: number,
  *   countryHeader?: string, trustProxy?: false | string[] | import("./env").TrustHops,
- *   pressure?: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }, log?: (line: string) => void }} [options]
+ *   pressure?: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }, cacheBytes?: number,
+ *   log?: (line: string) => void }} [options]
  *   root: the site's folder, with public/ and .cache/ from `gatsby build`; timeouts: those to change;
  *   countryHeader: the request header that a CDN in front sets to the visitor's country, for redirects;
  *   trustProxy: whose X-Forwarded-* headers to believe, as fastify takes it (none by default);
  *   pressure: the bounds past which it sheds load, answering 503 (0 for none, as by default here;
- *   start.js passes its settings).
+ *   start.js passes its settings); cacheBytes: the bound of the shared cache of rendered pages (0, as by
+ *   default here, for none; start.js passes its setting).
  */
 async function createServer({
   root = process.cwd(),
@@ -54,6 +57,7 @@ async function createServer({
   countryHeader,
   trustProxy = false,
   pressure = { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0 },
+  cacheBytes = 0,
   log = (line) => process.stderr.write(`${line}\n`),
 } = {}) {
   const timeouts = { ...TIMEOUTS, ...changed }
@@ -181,10 +185,7 @@ async function createServer({
           ? routes.canonicalPath(build.trailingSlash, pathname)
           : undefined
       if (canonical) return reply.redirect(`${canonical}${query}`, 301)
-      if (candidate.kind === "engine") {
-        const engine = /** @type {import("./functions").Engine} */ (functions.get(candidate.route.functionId))
-        return runEngine(engine, request, reply)
-      }
+      if (candidate.kind === "engine") return renderPage(candidate.route, request, reply)
       // A text file has a compressed form, which a cache in front must keep apart from the other.
       if (COMPRESSIBLE.test(candidate.route.filePath))
         reply.header("vary", [...entry.vary, "accept-encoding"].join(", "))
@@ -193,6 +194,46 @@ async function createServer({
         .sendFile(path.posix.relative("public", candidate.route.filePath))
     }
     return notFound(request, reply)
+  }
+
+  // Pages that the engine renders: from the shared cache when it has them, and kept there when their
+  // answer allows. A stale answer within stale-while-revalidate is sent while one render (not one per
+  // request) replaces it; if that render fails, the stale answer stays until its window ends.
+  const cache = cacheBytes ? createResponseCache({ maxBytes: cacheBytes }) : undefined
+  /** @type {Set<string>} */
+  const revalidating = new Set()
+
+  /**
+   * @param {import("./routes").FunctionRoute} route @param {FastifyRequest} request @param {FastifyReply} reply
+   */
+  const renderPage = async (route, request, reply) => {
+    const key = request.url
+    const forBuild = route.cache === true
+    const hit = FILE_METHODS.includes(request.method) ? cache?.lookup(key, request) : undefined
+    if (hit) {
+      if (hit.stale && !revalidating.has(key)) {
+        revalidating.add(key)
+        render(route, request, "GET")
+          .then((rendered) => {
+            if (rendered.status < 500) cache?.store(key, request, rendered, forBuild)
+          })
+          .catch((/** @type {unknown} */ error) => reportError(error, request))
+          .finally(() => revalidating.delete(key))
+      }
+      return reply.code(hit.rendered.status).headers(hit.headers).send(hit.rendered.body)
+    }
+    const rendered = await render(route, request, request.method)
+    if (request.method === "GET") cache?.store(key, request, rendered, forBuild)
+    return reply.code(rendered.status).headers(rendered.headers).send(rendered.body)
+  }
+
+  /** @param {import("./routes").FunctionRoute} route @param {FastifyRequest} request @param {string} method */
+  const render = async (route, request, method) => {
+    const engine = /** @type {import("./functions").Engine} */ (functions.get(route.functionId))
+    const rendered = await renderEngine(engine, engineRequest(request, method))
+    // The ETag that @fastify/etag would make, made once, so that the cache's answers are not hashed again.
+    rendered.headers.etag ??= weakEtag(rendered.body)
+    return rendered
   }
 
   /** @param {FastifyRequest} request @param {FastifyReply} reply @returns {unknown} */
@@ -229,6 +270,18 @@ async function createServer({
   })
 
   return app
+}
+
+// What the engine is given of a request: the path alone (it finds the page by it), and the URL whole.
+/** @param {FastifyRequest} request @param {string} [method] @returns {import("./functions").EngineRequest} */
+function engineRequest(request, method = request.method) {
+  return {
+    url: splitUrl(request.url)[0],
+    rawUrl: `${request.protocol}://${request.host}${request.url}`,
+    method,
+    headers: request.headers,
+    query: request.query,
+  }
 }
 
 // The path and query of a request target; an absolute-form one (http://host/path) loses its authority.

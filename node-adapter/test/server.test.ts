@@ -29,9 +29,20 @@ const files: Record<string, string> = {
   "public/favicon.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
   "public/page-data/app-data.json": '{"webpackCompilationHash":"0123abcd"}',
   "package.json": '{"private": true}',
-  // A stand-in for Gatsby's SSR engine, with its (req, res) signature.
+  // A stand-in for Gatsby's SSR engine, with its (req, res) signature. Pages under /kept/ count their
+  // renders, for the tests of the cache, each on a path of its own.
   ".cache/page-ssr/lambda.js": `
+    const renders = {}
     exports.default = async (req, res) => {
+      if (req.url.startsWith("/kept/") || req.url === "/dsg/") {
+        const n = (renders[req.url] = (renders[req.url] || 0) + 1)
+        const body = "<h1>render " + n + "</h1>"
+        if (req.url === "/dsg/") return res.send(body)
+        if (req.url === "/kept/private/") return res.setHeader("Cache-Control", "private, max-age=60").send(body)
+        if (n > 1 && req.url === "/kept/failing/") return res.status(500).setHeader("Cache-Control", "no-store").send("<h1>No dog</h1>")
+        if (n > 1 && req.url === "/kept/slow/") await new Promise((resolve) => setTimeout(resolve, 200))
+        return res.setHeader("Cache-Control", "public, s-maxage=1, stale-while-revalidate=60").send(body)
+      }
       if (req.url === "/slow/") await new Promise((resolve) => setTimeout(resolve, 300))
       if (req.url === "/throws/") throw new Error("the engine broke")
       if (req.url.startsWith("/throws/")) throw new Error("the engine broke on " + req.url)
@@ -72,6 +83,9 @@ const routes = {
     { type: "function", path: "/throws/", functionId: "ssr-engine" },
     { type: "function", path: "/breeds/:breed/", functionId: "ssr-engine" },
     { type: "function", path: "/throws/:n/", functionId: "ssr-engine" },
+    { type: "function", path: "/kept/:page/", functionId: "ssr-engine" },
+    // A DSG page: Gatsby renders it once, at its first request.
+    { type: "function", path: "/dsg/", functionId: "ssr-engine", cache: true },
     { type: "function", path: "/api/echo/", functionId: "echo", headers: security },
     { type: "function", path: "/api/fails-later/", functionId: "fails-later", headers: security },
     { type: "redirect", path: "/old-dogs/", toPath: "/ssr/", status: 301, headers: security },
@@ -615,6 +629,107 @@ test("gives requests in flight 10 s after SIGTERM by default, and takes bodies u
 
   expect(shutdownDeadlineMs).toBe(10_000)
   expect(bodyLimit).toBe(1024 * 1024)
+})
+
+describe("with the shared cache of rendered pages", () => {
+  let cached: FastifyInstance
+  beforeEach(async () => {
+    cached = await createServer({ root, cacheBytes: 1024 * 1024, log: (line) => logged.push(line) })
+  })
+  afterEach(() => cached.close())
+
+  const body = (url: string) => cached.inject(url).then((res) => res.body)
+
+  test("answers a public page again from the cache, with its age, without rendering it again", async () => {
+    await cached.inject("/kept/again/")
+
+    const res = await cached.inject("/kept/again/")
+
+    expect(res.body).toBe("<h1>render 1</h1>")
+    expect(res.headers.age).toMatch(/^\d+$/)
+    expect(res.headers["x-frame-options"]).toBe("DENY")
+  })
+
+  test("sends the stale page to every request while one render replaces it", async () => {
+    await cached.inject("/kept/slow/")
+    // Past its s-maxage of 1 s, within stale-while-revalidate.
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+
+    const stale = await Promise.all([1, 2, 3].map(() => cached.inject("/kept/slow/")))
+    // The renders that started (each waits 200 ms on a timer set before this one) are over.
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    const next = await body("/kept/slow/")
+
+    expect(stale.map((res) => res.body)).toEqual(Array(3).fill("<h1>render 1</h1>"))
+    for (const res of stale) expect(Number(res.headers.age)).toBeGreaterThanOrEqual(1)
+    // One render replaced it, not one per request.
+    expect(next).toBe("<h1>render 2</h1>")
+  })
+
+  test("keeps sending the stale page when the render that would replace it fails", async () => {
+    await cached.inject("/kept/failing/")
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    await cached.inject("/kept/failing/")
+    // The stand-in fails without a timer: its render is over before this one fires.
+    await new Promise((resolve) => setTimeout(resolve, 20))
+
+    const res = await cached.inject("/kept/failing/")
+
+    expect(res.statusCode).toBe(200)
+    expect(res.body).toBe("<h1>render 1</h1>")
+  })
+
+  test("renders a private page at every request", async () => {
+    await cached.inject("/kept/private/")
+
+    const res = await cached.inject("/kept/private/")
+
+    expect(res.body).toBe("<h1>render 2</h1>")
+    expect(res.headers.age).toBeUndefined()
+  })
+
+  test("keeps a DSG page, which says nothing of caching, for the life of the build", async () => {
+    await cached.inject("/dsg/")
+
+    const res = await cached.inject("/dsg/")
+
+    expect(res.body).toBe("<h1>render 1</h1>")
+    expect(res.headers.age).toMatch(/^\d+$/)
+  })
+
+  test("answers a HEAD from what a GET kept in the cache", async () => {
+    await cached.inject("/kept/head/")
+
+    const res = await cached.inject({ method: "HEAD", url: "/kept/head/" })
+
+    expect(res.headers.age).toMatch(/^\d+$/)
+    expect(res.headers["content-length"]).toBe(String("<h1>render 1</h1>".length))
+  })
+
+  test("passes a POST to the page, which answers it, not to the cache", async () => {
+    await cached.inject("/kept/post/")
+
+    const res = await cached.inject({ method: "POST", url: "/kept/post/" })
+
+    expect(res.body).toBe("<h1>render 2</h1>")
+    expect(res.headers.age).toBeUndefined()
+  })
+
+  test("answers 304 from the cache to a client that has the page", async () => {
+    const first = await cached.inject("/kept/etag/")
+
+    const res = await cached.inject({ url: "/kept/etag/", headers: { "if-none-match": first.headers.etag } })
+
+    expect(res.statusCode).toBe(304)
+    expect(res.headers.age).toMatch(/^\d+$/)
+    expect(await body("/kept/etag/")).toBe("<h1>render 1</h1>")
+  })
+})
+
+test("renders every request when the cache is off (RESPONSE_CACHE_BYTES=0)", async () => {
+  await app.inject("/kept/uncached/")
+
+  expect((await app.inject("/kept/uncached/")).body).toBe("<h1>render 2</h1>")
 })
 
 test("gives slow and idle clients seconds by default, not minutes", () => {

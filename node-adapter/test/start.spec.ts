@@ -91,6 +91,11 @@ const refused: Array<[string, string, string]> = [
     'MAX_HEAP_USED_BYTES must be a whole number of bytes from 0 to 9007199254740991, not "2gb"',
   ],
   [
+    "RESPONSE_CACHE_BYTES",
+    "64mb",
+    'RESPONSE_CACHE_BYTES must be a whole number of bytes from 0 to 9007199254740991, not "64mb"',
+  ],
+  [
     "TRUST_PROXY",
     "yes",
     'TRUST_PROXY must be how many proxies are in front (1) or their addresses (10.0.0.0/8,127.0.0.1), not "yes"',

@@ -1,0 +1,97 @@
+// @ts-check
+// A shared cache, in memory, of what the SSR engine renders, for a site served without a CDN in front:
+// it keeps what a CDN would, by the rules of a shared cache (RFC 9111, as http-cache-semantics reads
+// them), in an LRU bounded in bytes (lru-cache). DSG pages are kept for the life of the build.
+const { createHash } = require("node:crypto")
+const CachePolicy = require("http-cache-semantics")
+const { LRUCache } = require("lru-cache")
+
+/**
+ * @typedef {Record<string, string | string[]>} Headers
+ * @typedef {{ status: number, headers: Headers, body: Buffer }} Rendered what the engine answered
+ * @typedef {{ method: string, url: string, headers: import("node:http").IncomingHttpHeaders }} CacheRequest
+ * @typedef {{ rendered: Rendered, storedAt: number, policy?: CachePolicy }} Entry no policy: a DSG page
+ * @typedef {{ rendered: Rendered, headers: Headers, stale: boolean }} Hit
+ *   headers: the answer's, with Age; stale: past its freshness, within stale-while-revalidate
+ */
+
+/**
+ * @param {{ maxBytes: number }} options
+ *   maxBytes: the bound of the bodies and headers kept; one answer may take at most a sixteenth of it.
+ */
+function createResponseCache({ maxBytes }) {
+  /** @type {LRUCache<string, Entry>} */
+  const entries = new LRUCache({
+    maxSize: maxBytes,
+    maxEntrySize: Math.max(1, Math.floor(maxBytes / 16)),
+    sizeCalculation: ({ rendered }, key) =>
+      key.length + rendered.body.length + JSON.stringify(rendered.headers).length,
+    // Expiry in lru-cache only frees the memory of what the policy no longer allows; the policy decides.
+    // Both read Date.now, so that they keep one time.
+    perf: { now: () => Date.now() },
+  })
+
+  /**
+   * The policy as a shared cache reads it. A client's own Cache-Control (a browser's reload sends
+   * max-age=0) does not make it render again, as it does not on most CDNs: anyone could.
+   * @param {CacheRequest} request
+   */
+  const asShared = ({ url, headers }) => {
+    const rest = { ...headers }
+    delete rest["cache-control"]
+    delete rest.pragma
+    // A HEAD is answered from what a GET stored.
+    return { method: "GET", url, headers: rest }
+  }
+
+  return {
+    /**
+     * What the cache may answer for this request, or nothing: it has none, its own is past use, or the
+     * request differs in a header the answer varies by.
+     * @param {string} key @param {CacheRequest} request @returns {Hit | undefined}
+     */
+    lookup(key, request) {
+      const entry = entries.get(key)
+      if (!entry) return undefined
+      const { rendered, storedAt, policy } = entry
+      if (!policy) {
+        const age = String(Math.floor((Date.now() - storedAt) / 1000))
+        return { rendered, headers: { ...rendered.headers, age }, stale: false }
+      }
+      const { response, revalidation } = policy.evaluateRequest(asShared(request))
+      if (!response) return undefined
+      return { rendered, headers: /** @type {Headers} */ (response.headers), stale: Boolean(revalidation) }
+    },
+
+    /**
+     * Keeps a GET's answer if a shared cache may, and forgets the key's earlier one if not. A DSG
+     * page (forBuild) is kept until the server stops, as Gatsby builds it once.
+     * @param {string} key @param {CacheRequest} request @param {Rendered} rendered @param {boolean} forBuild
+     * @returns {boolean} whether it was kept
+     */
+    store(key, request, rendered, forBuild) {
+      const policy = forBuild ? undefined : new CachePolicy(asShared(request), rendered, { shared: true })
+      const kept =
+        request.method === "GET" &&
+        rendered.status === 200 &&
+        // A cookie is one visitor's; http-cache-semantics would keep a public answer that sets one.
+        !("set-cookie" in rendered.headers) &&
+        (!policy || (policy.storable() && policy.timeToLive() > 0))
+      if (!kept) {
+        entries.delete(key)
+        return false
+      }
+      entries.set(key, { rendered, storedAt: Date.now(), policy }, { ttl: policy?.timeToLive() ?? 0 })
+      return entries.has(key)
+    },
+  }
+}
+
+// The validator of a rendered answer, as @fastify/etag makes it (weak: a compressed answer is the same
+// page in other bytes), made once when it is kept rather than at every answer from the cache.
+/** @param {Buffer} body */
+function weakEtag(body) {
+  return `W/"${createHash("sha1").update(body).digest("base64")}"`
+}
+
+module.exports = { createResponseCache, weakEtag }

@@ -1,0 +1,49 @@
+import type { Page } from "@playwright/test"
+import { expect, test } from "../../e2e/fixtures"
+
+// The Node server's shared cache of rendered pages (src/response-cache.js), on the real build: what a
+// visitor sees of it while the dog API fails.
+
+test("shows the breed list from the server's cache while the dog API fails", async ({ page, api }) => {
+  await page.goto("/breeds/")
+  api.fail("http-500")
+  const asked = api.apiRequests()
+
+  const response = await page.goto("/breeds/")
+
+  await expect(page.getByRole("link", { name: "Husky" })).toBeVisible()
+  expect(response?.status()).toBe(200)
+  expect(response?.headers().age).toMatch(/^\d+$/)
+  expect(api.apiRequests()).toBe(asked)
+})
+
+async function pickFavourite(page: Page, slug: string, name: string): Promise<void> {
+  await page.goto(`/breeds/${slug}/`)
+  await page.getByRole("button", { name: `Make ${name} my favourite breed` }).click()
+  await expect(page.getByText(`Your favourite breed: ${name}`)).toBeVisible()
+}
+
+test("shows each visitor their own page for you, never one kept for another", async ({ page, browser }) => {
+  const other = await browser.newContext()
+  try {
+    await pickFavourite(page, "husky", "Husky")
+    await pickFavourite(await other.newPage(), "pug", "Pug")
+
+    const response = await page.goto("/for-you/")
+
+    await expect(page.getByText("Your favourite breed: Husky")).toBeVisible()
+    expect(response?.headers().age).toBeUndefined()
+  } finally {
+    await other.close()
+  }
+})
+
+test("never shows an earlier page for you while the dog API fails", async ({ page, api }) => {
+  await pickFavourite(page, "husky", "Husky")
+  api.fail("http-500")
+
+  const response = await page.goto("/for-you/")
+
+  await expect(page.getByText("No dog right now")).toBeVisible()
+  expect(response?.status()).toBe(500)
+})
