@@ -70,14 +70,17 @@ function createResponseCache({ maxBytes }) {
      * @returns {boolean} whether it was kept
      */
     store(key, request, rendered, forBuild) {
-      const policy = forBuild ? undefined : new CachePolicy(asShared(request), rendered, { shared: true })
-      const kept =
+      const { headers } = rendered
+      const mayKeep =
         request.method === "GET" &&
         rendered.status === 200 &&
         // A cookie is one visitor's; http-cache-semantics would keep a public answer that sets one.
-        !("set-cookie" in rendered.headers) &&
-        (!policy || (policy.storable() && policy.timeToLive() > 0))
-      if (!kept) {
+        !("set-cookie" in headers) &&
+        // Without either, no answer is fresh for a moment (most server-rendered pages): no policy to read.
+        (forBuild || "cache-control" in headers || "expires" in headers)
+      const policy =
+        mayKeep && !forBuild ? new CachePolicy(asShared(request), rendered, { shared: true }) : undefined
+      if (!mayKeep || (policy && !(policy.storable() && policy.timeToLive() > 0))) {
         entries.delete(key)
         return false
       }

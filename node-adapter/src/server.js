@@ -116,7 +116,9 @@ async function createServer({
   // An ETag on what the engine renders (a file has its own), so that a client that has the page gets
   // 304. Weak, as a compressed answer is the same page in other bytes.
   await app.register(fastifyEtag, { weak: true })
-  await app.register(fastifyCompress, { threshold: 1024 })
+  // Compression of answers only: Gatsby Functions read the request's own stream (below), so a
+  // request body that the plugin decompressed would reach none of them.
+  await app.register(fastifyCompress, { threshold: 1024, globalDecompression: false })
   // Headers come from Gatsby's routes manifest, so the plugin adds no Cache-Control of its own. The
   // build compressed the text files (precompress.js): a client that accepts brotli or gzip gets those.
   await app.register(fastifyStatic, {

@@ -263,6 +263,18 @@ test("hands a Gatsby Function the request's own unread stream, its query, cookie
   })
 })
 
+test("hands a Gatsby Function a compressed body as sent, for its own body parser to take or refuse", async () => {
+  const res = await app.inject({
+    method: "POST",
+    url: "/api/echo",
+    headers: { "content-type": "text/plain", "content-encoding": "zstd" },
+    payload: "compressed as the client chose",
+  })
+
+  expect(res.statusCode).toBe(201)
+  expect(res.json().body).toBe("compressed as the client chose")
+})
+
 test("answers a Gatsby Function at its address without a trailing slash, with no redirect", async () => {
   const res = await app.inject("/api/echo")
 
