@@ -6,17 +6,18 @@ import path from "node:path"
 import { startSite, type SiteServer } from "../e2e/gatsby"
 import { writeBenchmarksSection } from "./benchmarks-doc"
 import { buildVariant, variants } from "./builds"
-import { startUpstream } from "./upstream-process"
+import { startLabServer, startUpstream } from "./upstream-process"
 
-// `npm run bench`: /ssr/ held against the guide's page as written, built beside the site with the same
-// Gatsby and served by the same server, in one run; the same build of the site on the Node server
-// (../node-adapter/, alone and under Node's cluster) against gatsby serve; then the site with a slow,
-// a failing, a hanging and an oversized upstream. `npm run bench -- --ab` adds the A/B twins of
-// lab/builds.ts.
+// `npm run bench`: /ssr/ held against the guide's page as written and against the site without its
+// Head, each built beside the site with the same Gatsby, in one run, on gatsby serve and on the Node
+// server of ../node-adapter/ (`npm start`; the site's build also under Node's cluster); all of them
+// against a floor with no framework (floor.ts); a page from the Node server's cache against a static
+// file; then the site with a slow, a failing, a hanging and an oversized upstream.
+// `npm run bench -- --ab` adds the other A/B twins of lab/builds.ts.
 //
-// Four processes, so that none measures another: this one only orchestrates; the upstream
-// (upstream.ts) answers from memory; each site is its own `gatsby serve`; each load is its own
-// autocannon. Timings are noisy here: read the ratios, which come from the same run.
+// Processes of their own, so that none measures another: this one only orchestrates; the upstream
+// (upstream.ts) answers from memory; each server and the floor; each load is its own autocannon.
+// Timings are noisy here: read the ratios, which come from the same run.
 
 const CONNECTIONS = 16
 const WARM_UP_SECONDS = 2
@@ -62,6 +63,17 @@ const sum = (numbers: number[]): number => numbers.reduce((a, b) => a + b, 0)
 const median = (numbers: number[]): number =>
   [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]
 
+// a ÷ b, round by round (the median and range of those ratios) and over all requests.
+function ratio(a: string, b: string, runs: Record<string, Load[]>, label = `${a} ÷ ${b}`): string {
+  const each = runs[a].map((run, i) => run.rps / runs[b][i].rps)
+  const all = sum(runs[a].map((run) => run.rps)) / sum(runs[b].map((run) => run.rps))
+  console.log(`${label}: median ${median(each).toFixed(2)} of ${each.map((r) => r.toFixed(2)).join(" ")}`)
+  return `| ${label} | ${median(each).toFixed(2)} | ${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)} | ${all.toFixed(2)} |`
+}
+
+// The round with the median rate.
+const middle = (loads: Load[]): Load => [...loads].sort((a, b) => a.rps - b.rps)[Math.floor(loads.length / 2)]
+
 type Row = { setup: string; target: string } & Load
 
 const rows: Row[] = []
@@ -74,10 +86,11 @@ function record(setup: string, target: string, result: Load): Load {
 }
 
 async function main(): Promise<void> {
-  // --ab: every twin in lab/builds.ts; --ab=no-head,fetch: those. The guide's page always.
+  // --ab: every twin in lab/builds.ts; --ab=fetch,no-links: those. The guide's page and the twin
+  // without a Head always: they are what the site is held to.
   const ab = process.argv.find((arg) => arg.startsWith("--ab"))
   const chosen = ab?.includes("=") ? ab.split("=")[1].split(",") : ab ? Object.keys(variants) : []
-  const twins = ["guide", ...chosen.filter((name) => name !== "guide" && name !== "site")]
+  const twins = [...new Set(["guide", "no-head", ...chosen])].filter((name) => name !== "site")
   const builds = ["site", ...twins].map((name) => {
     if (!variants[name]) throw new Error(`No twin named ${name} in lab/builds.ts`)
     return { name, site: buildVariant(variants[name]) }
@@ -85,22 +98,32 @@ async function main(): Promise<void> {
 
   const upstream = await startUpstream()
   const env = { DOG_API_URL: upstream.apiUrl }
-  const servers: Record<string, SiteServer> = {}
-  for (const build of builds) servers[build.name] = await startSite("serve", { env, site: build.site })
-  // The site's own build on the Node server of ../node-adapter/ (`npm start`), if the fork kept it: alone,
-  // and in one worker per core under Node's cluster.
+  // Each build on gatsby serve, and on the Node server of ../node-adapter/ (`npm start`) if the fork
+  // kept it: a fast server shows what a page costs, which a slow one hides. The site's build also in one
+  // worker per core under Node's cluster.
   const site = builds[0].site
-  const nodeServers = existsSync(path.join(site, "node-adapter")) ? ["node", "node cluster"] : []
-  if (nodeServers.length) {
-    servers.node = await startSite("node", { env, site })
+  const node = existsSync(path.join(site, "node-adapter"))
+  const servers: Record<string, SiteServer> = {}
+  for (const build of builds) {
+    servers[`serve ${build.name}`] = await startSite("serve", { env, site: build.site })
+    if (node) servers[`node ${build.name}`] = await startSite("node", { env, site: build.site })
+  }
+  if (node) {
     // cluster.js comes before the server's script on the command line, and runs it in its workers.
-    servers["node cluster"] = await startSite("node", {
+    servers["node cluster site"] = await startSite("node", {
       env,
       site,
       nodeOptions: [path.join(import.meta.dirname, "cluster.js")],
     })
   }
-  const targets = [...builds.map(({ name }) => name), ...nodeServers]
+  // The floor, and the site's engine with no server around it: what no framework, and no server
+  // glue, would give.
+  const floor = await startLabServer("floor.ts", env)
+  const engineAlone = await startLabServer("engine-alone.ts", { ...env, SITE_DIR: site })
+  const urls: Record<string, string> = { floor: floor.url, "engine alone": engineAlone.url }
+  const pids: Record<string, number> = { floor: floor.pid, "engine alone": engineAlone.pid }
+  for (const [name, server] of Object.entries(servers)) [urls[name], pids[name]] = [server.url, server.pid]
+  const targets = Object.keys(urls)
   const rounds: string[] = []
   const ratios: string[] = []
   const notes: string[] = []
@@ -109,46 +132,63 @@ async function main(): Promise<void> {
     // Every target in turn, in one order in odd rounds and the other in even ones, so that no one
     // gains from its place in the order.
     const runs: Record<string, Load[]> = Object.fromEntries(targets.map((name) => [name, []]))
-    for (const name of targets) load(`${servers[name].url}/ssr/`, WARM_UP_SECONDS)
+    for (const name of targets) load(`${urls[name]}/ssr/`, WARM_UP_SECONDS)
     for (let round = 1; round <= ROUNDS; round++) {
       for (const name of round % 2 ? targets : [...targets].reverse())
-        runs[name].push(load(`${servers[name].url}/ssr/`, ROUND_SECONDS))
+        runs[name].push(load(`${urls[name]}/ssr/`, ROUND_SECONDS))
     }
     for (const name of targets) {
       const rps = runs[name].map((run) => run.rps)
-      console.log(`${name.padEnd(12)} /ssr/ req/s by round: ${rps.map((n) => n.toFixed(0)).join(" ")}`)
-      const peak = name === "node cluster" ? "" : `${rssMb(servers[name].pid)}`
+      console.log(`${name.padEnd(20)} /ssr/ req/s by round: ${rps.map((n) => n.toFixed(0)).join(" ")}`)
+      const peak = name === "node cluster site" ? "" : `${rssMb(pids[name])}`
       rounds.push(
         `| ${name} | ${median(rps).toFixed(0)} | ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)} | ${median(runs[name].map((run) => run.p50))} | ${median(runs[name].map((run) => run.p99))} | ${peak} |`,
       )
     }
-    // Each pair from the same rounds: the site against the guide's page and its A/B twins, all on
-    // gatsby serve; the Node server against gatsby serve, with the same build.
-    const pairs = [...twins.map((twin) => ["site", twin]), ...nodeServers.map((server) => [server, "site"])]
-    for (const [a, b] of pairs) {
-      const each = runs[a].map((run, i) => run.rps / runs[b][i].rps)
-      const all = sum(runs[a].map((run) => run.rps)) / sum(runs[b].map((run) => run.rps))
-      ratios.push(
-        `| ${a} ÷ ${b} | ${median(each).toFixed(2)} | ${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)} | ${all.toFixed(2)} |`,
-      )
-      console.log(
-        `${a} ÷ ${b}: median ${median(each).toFixed(2)} of ${each.map((r) => r.toFixed(2)).join(" ")}`,
-      )
+    // Each pair from the same rounds: the site against the guide's page and its A/B twins, on each
+    // server; the Node server against gatsby serve, with the same build; and against the floor.
+    const pairs = [
+      ...twins.map((twin) => ["serve site", `serve ${twin}`]),
+      ...(node
+        ? [
+            ...twins.map((twin) => ["node site", `node ${twin}`]),
+            ["node site", "serve site"],
+            ["node guide", "serve guide"],
+            ["node cluster site", "serve site"],
+            ["node site", "engine alone"],
+            ["node site", "floor"],
+            ["node guide", "floor"],
+          ]
+        : []),
+      ["serve site", "floor"],
+    ]
+    for (const [a, b] of pairs) ratios.push(ratio(a, b, runs))
+    if (node) {
+      // A page from the Node server's cache (/breeds/ says public, s-maxage) against a static file.
+      const cached: Record<string, Load[]> = { "/breeds/": [], "/": [] }
+      for (let round = 1; round <= ROUNDS / 2; round++) {
+        for (const target of round % 2 ? ["/breeds/", "/"] : ["/", "/breeds/"])
+          cached[target].push(load(`${urls["node site"]}${target}`, ROUND_SECONDS))
+      }
+      record("node site, cache", "/breeds/ (median)", middle(cached["/breeds/"]))
+      record("node site", "static / (median)", middle(cached["/"]))
+      ratios.push(ratio("/breeds/", "/", cached, "node: /breeds/ from the cache ÷ static /"))
     }
-    record("site", "static /", measure(`${servers.site.url}/`))
-    record("site", "/ssr/ page-data", measure(`${servers.site.url}/page-data/ssr/page-data.json`))
-    record("site", "/breeds/husky/", measure(`${servers.site.url}/breeds/husky/`))
-    record("site", "DELETE /ssr/", measure(`${servers.site.url}/ssr/`, "DELETE"))
+    const serve = urls["serve site"]
+    record("site", "static /", measure(`${serve}/`))
+    record("site", "/ssr/ page-data", measure(`${serve}/page-data/ssr/page-data.json`))
+    record("site", "/breeds/husky/", measure(`${serve}/breeds/husky/`))
+    record("site", "DELETE /ssr/", measure(`${serve}/ssr/`, "DELETE"))
 
     upstream.set("latency 50")
-    record("site, upstream 50 ms", "/ssr/", measure(`${servers.site.url}/ssr/`))
-    record("guide, upstream 50 ms", "/ssr/", measure(`${servers.guide.url}/ssr/`))
+    record("site, upstream 50 ms", "/ssr/", measure(`${serve}/ssr/`))
+    record("guide, upstream 50 ms", "/ssr/", measure(`${urls["serve guide"]}/ssr/`))
     upstream.set("latency 0")
 
     for (const mode of ["http-500", "hang"]) {
       upstream.set(mode)
       const before = (await upstream.stats()).requests
-      const result = record(`site, upstream ${mode}`, "/ssr/", measure(`${servers.site.url}/ssr/`))
+      const result = record(`site, upstream ${mode}`, "/ssr/", measure(`${serve}/ssr/`))
       const asked = (await upstream.stats()).requests - before
       const pages = Math.round(result.rps * (SECONDS + WARM_UP_SECONDS))
       notes.push(
@@ -156,14 +196,14 @@ async function main(): Promise<void> {
       )
     }
     upstream.set("big")
-    record("site, upstream 8 MB answer", "/ssr/", measure(`${servers.site.url}/ssr/`))
+    record("site, upstream 8 MB answer", "/ssr/", measure(`${serve}/ssr/`))
     upstream.set("ok")
     notes.push(
-      `- Peak RSS of the site's server over the whole run, 8 MB answers included: ${rssMb(servers.site.pid)} MB.`,
+      `- Peak RSS of the site's server over the whole run, 8 MB answers included: ${rssMb(pids["serve site"])} MB.`,
     )
     // Memory without the others' noise: each server of the site's build started afresh, alone, and
     // loaded once: in the rounds, every server shares the machine with the others.
-    for (const mode of nodeServers.length ? (["serve", "node"] as const) : []) {
+    for (const mode of node ? (["serve", "node"] as const) : []) {
       const fresh = await startSite(mode, { env, site })
       try {
         const atRest = rssMb(fresh.pid, "VmRSS")
@@ -177,13 +217,15 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const server of Object.values(servers)) await server.stop()
+    floor.stop()
+    engineAlone.stop()
     upstream.stop()
   }
 
   const report = [
     `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench${ab ? ` -- ${ab}` : ""}\`: ${os.cpus().length} cores, Node ${process.version},`,
-    `${CONNECTIONS} connections, ${WARM_UP_SECONDS} s warm-up, ${SECONDS} s per row, each site on \`gatsby serve\`,`,
-    "the upstream (lab/upstream.ts) and autocannon each in a process of their own, all on 127.0.0.1.",
+    `${CONNECTIONS} connections, ${WARM_UP_SECONDS} s warm-up, ${SECONDS} s per row (on \`gatsby serve\` unless it says node),`,
+    "the upstream (lab/upstream.ts), each server and autocannon each in a process of their own, all on 127.0.0.1.",
     "",
     "| setup | target | req/s | p50 ms | p99 ms | errors | statuses |",
     "| --- | --- | ---: | ---: | ---: | ---: | --- |",

@@ -57,6 +57,25 @@ export const variants: Record<string, Variant> = {
       edit(path.join(site, "src/pages/ssr.tsx"), /export const Head[\s\S]*?\n\)\n/, "")
     },
   },
+  "head-in-gatsby-ssr": {
+    name: "head-in-gatsby-ssr",
+    what: "the site, with /ssr/'s title and description from gatsby-ssr's onRenderBody, not a Head export",
+    patch(site) {
+      edit(path.join(site, "src/pages/ssr.tsx"), /export const Head[\s\S]*?\n\)\n/, "")
+      const ssrApi = path.join(site, "gatsby-ssr.tsx")
+      edit(
+        ssrApi,
+        /\(\{ setHtmlAttributes, setHeadComponents \}\)/,
+        "({ pathname, setHtmlAttributes, setHeadComponents })",
+      )
+      edit(
+        ssrApi,
+        /setHeadComponents\(\[(<link key="icon"[^\]]*)\]\)/,
+        `setHeadComponents([$1, ...(pathname === "/ssr/" ? [<Seo key="seo" title="SSR Page with Dogs" description="A random dog, rendered on the server at every request." />] : [])])`,
+      )
+      edit(ssrApi, /^/, `import { Seo } from "./src/components/seo"\n`)
+    },
+  },
   fetch: {
     name: "fetch",
     what: "the site, with fetch and AbortSignal.timeout in place of node:http",

@@ -1,6 +1,8 @@
-import { spawn } from "node:child_process"
+import { spawn, type ChildProcess } from "node:child_process"
 
-// upstream.ts in a process of its own, so that its work is not the site's or the load generator's.
+// The bench's helpers in processes of their own, so that their work is not the site's or the load
+// generator's: the upstream (upstream.ts), and the servers it holds the site's against (floor.ts,
+// engine-alone.ts).
 export type Upstream = {
   apiUrl: string
   // A mode (ok, http-500, hang, big) or a latency ("latency 50"), as upstream.ts takes them.
@@ -10,17 +12,35 @@ export type Upstream = {
 }
 
 export async function startUpstream(): Promise<Upstream> {
-  const child = spawn(process.execPath, ["--import", "tsx", "upstream.ts"], {
-    cwd: import.meta.dirname,
-    stdio: ["pipe", "pipe", "inherit"],
-  })
-  const apiUrl = await new Promise<string>((resolve) =>
-    child.stdout.once("data", (line) => resolve(String(line).trim())),
-  )
+  const { child, url: apiUrl } = await startScript("upstream.ts")
   return {
     apiUrl,
-    set: (command) => child.stdin.write(`${command}\n`),
+    set: (command) => child.stdin!.write(`${command}\n`),
     stats: () => fetch(apiUrl.replace(/\/api$/, "/_stats")).then((res) => res.json()),
-    stop: () => child.stdin.end(),
+    stop: () => child.stdin!.end(),
   }
+}
+
+export async function startLabServer(
+  script: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ url: string; pid: number; stop(): void }> {
+  const { child, url } = await startScript(script, env)
+  return { url, pid: child.pid!, stop: () => child.kill() }
+}
+
+// A script of the lab that prints its URL once it listens.
+async function startScript(
+  script: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: import.meta.dirname,
+    env: { ...process.env, ...env },
+    stdio: ["pipe", "pipe", "inherit"],
+  })
+  const url = await new Promise<string>((resolve) =>
+    child.stdout!.once("data", (line) => resolve(String(line).trim())),
+  )
+  return { child, url }
 }
