@@ -1,4 +1,5 @@
 import { createServer } from "node:http"
+import { createRequire } from "node:module"
 import type { AddressInfo } from "node:net"
 import path from "node:path"
 
@@ -19,7 +20,7 @@ type Engine = (
 ) => Promise<void>
 
 const lambda = path.join(process.env.SITE_DIR!, ".cache/page-ssr/lambda.js")
-const engine = ((await import(lambda)) as { default: { default: Engine } }).default.default
+const engine = (createRequire(import.meta.url)(lambda) as { default: Engine }).default
 
 const server = createServer((req, res) => {
   const url = req.url ?? "/"

@@ -39,8 +39,9 @@ async function startScript(
     env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "inherit"],
   })
-  const url = await new Promise<string>((resolve) =>
-    child.stdout!.once("data", (line) => resolve(String(line).trim())),
-  )
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once("data", (line) => resolve(String(line).trim()))
+    child.once("exit", (code) => reject(new Error(`lab/${script} exited (${code}) before it listened`)))
+  })
   return { child, url }
 }
