@@ -22,9 +22,15 @@ afterEach(() => jest.useRealTimers())
 
 const later = (seconds: number) => jest.advanceTimersByTime(seconds * 1000)
 
-test("answers a public page again from memory, with its headers and its age", () => {
+// A cache that has kept /breeds/, which said this Cache-Control.
+function keeping(cacheControl: string) {
   const cache = createResponseCache({ maxBytes: 1_000_000 })
-  cache.store("/breeds/", get(), page({ "cache-control": DAY }), false)
+  cache.store("/breeds/", get(), page({ "cache-control": cacheControl }), false)
+  return cache
+}
+
+test("answers a public page again from memory, with its headers and its age", () => {
+  const cache = keeping(DAY)
   later(30)
 
   const hit = cache.lookup("/breeds/", get())
@@ -35,16 +41,14 @@ test("answers a public page again from memory, with its headers and its age", ()
 })
 
 test("keeps a page for its s-maxage, not its shorter max-age, as a shared cache", () => {
-  const cache = createResponseCache({ maxBytes: 1_000_000 })
-  cache.store("/breeds/", get(), page({ "cache-control": "public, max-age=10, s-maxage=60" }), false)
+  const cache = keeping("public, max-age=10, s-maxage=60")
   later(59)
 
   expect(cache.lookup("/breeds/", get())?.stale).toBe(false)
 })
 
 test("keeps a page for its max-age when it gives no s-maxage", () => {
-  const cache = createResponseCache({ maxBytes: 1_000_000 })
-  cache.store("/breeds/", get(), page({ "cache-control": "max-age=60" }), false)
+  const cache = keeping("max-age=60")
   later(59)
   expect(cache.lookup("/breeds/", get())).toBeDefined()
   later(2)
@@ -53,13 +57,7 @@ test("keeps a page for its max-age when it gives no s-maxage", () => {
 })
 
 test("answers a stale page within stale-while-revalidate, and says it is stale", () => {
-  const cache = createResponseCache({ maxBytes: 1_000_000 })
-  cache.store(
-    "/breeds/",
-    get(),
-    page({ "cache-control": "public, s-maxage=60, stale-while-revalidate=600" }),
-    false,
-  )
+  const cache = keeping("public, s-maxage=60, stale-while-revalidate=600")
   later(61)
 
   const hit = cache.lookup("/breeds/", get())
@@ -69,13 +67,7 @@ test("answers a stale page within stale-while-revalidate, and says it is stale",
 })
 
 test("answers nothing once stale-while-revalidate has run out", () => {
-  const cache = createResponseCache({ maxBytes: 1_000_000 })
-  cache.store(
-    "/breeds/",
-    get(),
-    page({ "cache-control": "public, s-maxage=60, stale-while-revalidate=600" }),
-    false,
-  )
+  const cache = keeping("public, s-maxage=60, stale-while-revalidate=600")
   later(661)
 
   expect(cache.lookup("/breeds/", get())).toBeUndefined()
@@ -121,8 +113,7 @@ test("never keeps the answer to a request with credentials, unless it says publi
 })
 
 test("answers a HEAD from what a GET kept", () => {
-  const cache = createResponseCache({ maxBytes: 1_000_000 })
-  cache.store("/breeds/", get(), page({ "cache-control": DAY }), false)
+  const cache = keeping(DAY)
 
   expect(cache.lookup("/breeds/", { ...get(), method: "HEAD" })).toBeDefined()
 })
@@ -137,8 +128,7 @@ test("answers only requests that match in the headers the page varies by", () =>
 })
 
 test("does not render again because a client asks for a fresh copy (a reload)", () => {
-  const cache = createResponseCache({ maxBytes: 1_000_000 })
-  cache.store("/breeds/", get(), page({ "cache-control": DAY }), false)
+  const cache = keeping(DAY)
   later(10)
 
   expect(cache.lookup("/breeds/", get("/breeds/", { "cache-control": "max-age=0" }))).toBeDefined()
@@ -165,8 +155,7 @@ test("never keeps a DSG page that failed to render", () => {
 })
 
 test("forgets a page once a new answer for it may not be kept", () => {
-  const cache = createResponseCache({ maxBytes: 1_000_000 })
-  cache.store("/breeds/", get(), page({ "cache-control": DAY }), false)
+  const cache = keeping(DAY)
 
   cache.store("/breeds/", get(), page({ "cache-control": "no-store" }), false)
 
