@@ -52,7 +52,7 @@ async function renderEngine(engine, request) {
     setHeader: (name, value) => ((rendered.headers[name.toLowerCase()] = value), res),
     // As Express's, which the engine is written for: a string is HTML.
     send: (body) => end("text/html; charset=utf-8", String(body ?? "")),
-    json: (body) => end("application/json; charset=utf-8", JSON.stringify(body)),
+    json: (body) => end("application/json; charset=utf-8", JSON.stringify(body) ?? "null"),
   }
   await engine(request, res)
   return rendered
