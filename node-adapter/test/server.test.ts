@@ -46,6 +46,7 @@ const files: Record<string, string> = {
       if (req.url === "/slow/") await new Promise((resolve) => setTimeout(resolve, 300))
       if (req.url === "/throws/") throw new Error("the engine broke")
       if (req.url.startsWith("/throws/")) throw new Error("the engine broke on " + req.url)
+      if (req.url === "/breeds/no-json/") return res.json(undefined)
       if (req.url === "/ssr/") return res.status(500).setHeader("cache-control", "no-store").send("<h1>No dog</h1>")
       res.send("<h1>" + req.url + "</h1>")
     }`,
@@ -193,6 +194,14 @@ test("keeps the status and headers that a page's getServerData set", async () =>
   expect(res.headers["cache-control"]).toBe("no-store")
   expect(res.headers["content-type"]).toBe("text/html; charset=utf-8")
   expect(res.body).toBe("<h1>No dog</h1>")
+})
+
+test("sends JSON null, as Express does, when the engine sends JSON of nothing", async () => {
+  const res = await app.inject("/breeds/no-json/")
+
+  expect(res.statusCode).toBe(200)
+  expect(res.headers["content-type"]).toBe("application/json; charset=utf-8")
+  expect(res.body).toBe("null")
 })
 
 test("adds Gatsby's security headers to server-rendered pages, and no X-Powered-By or CORS header", async () => {
