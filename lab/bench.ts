@@ -103,6 +103,10 @@ async function main(): Promise<void> {
   // worker per core under Node's cluster.
   const site = builds[0].site
   const node = existsSync(path.join(site, "node-adapter"))
+  // The floor, and the site's engine with no server around it: what no framework, and no server
+  // glue, would give. (Started first: they end with this process, which the servers do not.)
+  const floor = await startLabServer("floor.ts", env)
+  const engineAlone = await startLabServer("engine-alone.ts", { ...env, SITE_DIR: site })
   const servers: Record<string, SiteServer> = {}
   for (const build of builds) {
     servers[`serve ${build.name}`] = await startSite("serve", { env, site: build.site })
@@ -116,10 +120,6 @@ async function main(): Promise<void> {
       nodeOptions: [path.join(import.meta.dirname, "cluster.js")],
     })
   }
-  // The floor, and the site's engine with no server around it: what no framework, and no server
-  // glue, would give.
-  const floor = await startLabServer("floor.ts", env)
-  const engineAlone = await startLabServer("engine-alone.ts", { ...env, SITE_DIR: site })
   const urls: Record<string, string> = { floor: floor.url, "engine alone": engineAlone.url }
   const pids: Record<string, number> = { floor: floor.pid, "engine alone": engineAlone.pid }
   for (const [name, server] of Object.entries(servers)) [urls[name], pids[name]] = [server.url, server.pid]

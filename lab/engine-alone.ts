@@ -6,7 +6,8 @@ import path from "node:path"
 // The ceiling of what a server around Gatsby's SSR engine can cut: the site's build (SITE_DIR), its
 // engine called by node:http with nothing else, as the Node server calls it (the path, the URL, the
 // headers; status, setHeader, send and json). No routes, files, limits, compression, ETag, security
-// headers, logs or shutdown: it serves /ssr/ and nothing a real server must do. It prints its URL.
+// headers, logs or shutdown: it serves /ssr/ and nothing a real server must do. It prints its URL, and
+// ends when its standard input does (lab/upstream-process.ts).
 
 type EngineResponse = {
   status(code: number): EngineResponse
@@ -49,3 +50,4 @@ const server = createServer((req, res) => {
 server.listen(0, "127.0.0.1", () => {
   console.log(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
 })
+process.stdin.on("end", () => process.exit()).resume()

@@ -6,7 +6,8 @@ import { renderToString } from "react-dom/server"
 // The floor for the bench: what the guide's page costs with no framework at all. node:http answers
 // /ssr/ with the guide's markup, rendered by React's renderToString, around a dog asked of the upstream
 // (DOG_API_URL) with node:http on kept-alive connections. No Gatsby, no fastify, no Head, no
-// hydration scripts: no server of a real site gets under this. It prints its URL.
+// hydration scripts: no server of a real site gets under this. It prints its URL, and
+// ends when its standard input does (lab/upstream-process.ts).
 
 const agent = new Agent({ keepAlive: true })
 const api = `${process.env.DOG_API_URL}/breeds/image/random`
@@ -42,3 +43,4 @@ const server = createServer((_req, res) => {
 server.listen(0, "127.0.0.1", () => {
   console.log(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
 })
+process.stdin.on("end", () => process.exit()).resume()

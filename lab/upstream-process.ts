@@ -26,10 +26,11 @@ export async function startLabServer(
   env: NodeJS.ProcessEnv,
 ): Promise<{ url: string; pid: number; stop(): void }> {
   const { child, url } = await startScript(script, env)
-  return { url, pid: child.pid!, stop: () => child.kill() }
+  return { url, pid: child.pid!, stop: () => child.stdin!.end() }
 }
 
-// A script of the lab that prints its URL once it listens.
+// A script of the lab that prints its URL once it listens, and ends when its standard input does: when
+// it is stopped, or when this process ends in any way.
 async function startScript(
   script: string,
   env: NodeJS.ProcessEnv = {},
