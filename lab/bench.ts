@@ -6,7 +6,7 @@ import path from "node:path"
 import { startSite, type SiteServer } from "../e2e/gatsby"
 import { writeBenchmarksSection } from "./benchmarks-doc"
 import { buildVariant, variants } from "./builds"
-import { startLabServer, startUpstream } from "./upstream-process"
+import { startLabServer, startUpstream, type LabServer } from "./upstream-process"
 
 // `npm run bench`: /ssr/ held against the guide's page as written and against the site without its
 // Head, each built beside the site with the same Gatsby, in one run, on gatsby serve and on the Node
@@ -103,10 +103,11 @@ async function main(): Promise<void> {
   // worker per core under Node's cluster.
   const site = builds[0].site
   const node = existsSync(path.join(site, "node-adapter"))
-  // The floor, and the site's engine with no server around it: what no framework, and no server
-  // glue, would give. (Started first: they end with this process, which the servers do not.)
-  const floor = await startLabServer("floor.ts", env)
-  const engineAlone = await startLabServer("engine-alone.ts", { ...env, SITE_DIR: site })
+  // The floor, and the site's engine with no server around it (what no framework, and no server
+  // glue, would give; the second for the Node server's sake). Started first: they end with this
+  // process, which the servers do not.
+  const labServers: Record<string, LabServer> = { floor: await startLabServer("floor.ts", env) }
+  if (node) labServers["engine alone"] = await startLabServer("engine-alone.ts", { ...env, SITE_DIR: site })
   const servers: Record<string, SiteServer> = {}
   for (const build of builds) {
     servers[`serve ${build.name}`] = await startSite("serve", { env, site: build.site })
@@ -120,9 +121,10 @@ async function main(): Promise<void> {
       nodeOptions: [path.join(import.meta.dirname, "cluster.js")],
     })
   }
-  const urls: Record<string, string> = { floor: floor.url, "engine alone": engineAlone.url }
-  const pids: Record<string, number> = { floor: floor.pid, "engine alone": engineAlone.pid }
-  for (const [name, server] of Object.entries(servers)) [urls[name], pids[name]] = [server.url, server.pid]
+  const urls: Record<string, string> = {}
+  const pids: Record<string, number> = {}
+  for (const [name, server] of [...Object.entries(labServers), ...Object.entries(servers)])
+    [urls[name], pids[name]] = [server.url, server.pid]
   const targets = Object.keys(urls)
   const rounds: string[] = []
   const ratios: string[] = []
@@ -217,8 +219,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const server of Object.values(servers)) await server.stop()
-    floor.stop()
-    engineAlone.stop()
+    for (const server of Object.values(labServers)) server.stop()
     upstream.stop()
   }
 

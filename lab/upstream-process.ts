@@ -21,10 +21,9 @@ export async function startUpstream(): Promise<Upstream> {
   }
 }
 
-export async function startLabServer(
-  script: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ url: string; pid: number; stop(): void }> {
+export type LabServer = { url: string; pid: number; stop(): void }
+
+export async function startLabServer(script: string, env: NodeJS.ProcessEnv): Promise<LabServer> {
   const { child, url } = await startScript(script, env)
   return { url, pid: child.pid!, stop: () => child.stdin!.end() }
 }
