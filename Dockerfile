@@ -1,9 +1,9 @@
 # The site in a container: built in one stage, and run in the next from the standalone folder alone
-# (node-adapter/README.md, Deploying). Build and run:
+# (packages/gatsby-adapter-node/README.md, Deploying). Build and run:
 #   docker build -t gatsby-ssr-dogs .
 #   docker run --rm -p 9000:9000 gatsby-ssr-dogs          # http://localhost:9000/ssr/
 # Both stages use the same image, so that the native modules (lmdb) the build copies are the ones that
-# run. node-adapter/test/deploy.spec.ts runs the last stage's command on what the build makes.
+# run. e2e/deploy.spec.ts runs the last stage's command on what the build makes.
 
 FROM node:24-slim AS build
 WORKDIR /app
@@ -11,7 +11,7 @@ ENV GATSBY_TELEMETRY_DISABLED=1
 # The dependencies first, so that a change to the site alone reuses this layer.
 COPY package.json package-lock.json ./
 COPY sharp-stand-in ./sharp-stand-in
-COPY node-adapter/package.json ./node-adapter/
+COPY packages/gatsby-adapter-node/package.json ./packages/gatsby-adapter-node/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build

@@ -10,12 +10,8 @@ export default tseslint.config(
       ...[".cache/", "public/", ".netlify/", "node_modules/", "test-results/", "playwright-report/"],
       // The lab's builds, and the guide's page kept as the guide wrote it (an unused `error` and all).
       ...["lab/.builds/", "lab/guide-page.js"],
-      // The Node adapter's fixture site as gatsby build leaves it, and its copies.
-      ...[
-        "node-adapter/test/.builds/",
-        "node-adapter/test/apps/*/.cache/",
-        "node-adapter/test/apps/*/public/",
-      ],
+      // The Node adapter's fixture sites as gatsby build leaves them, and their copies.
+      ...["packages/*/test/.builds/", "packages/*/test/apps/*/.cache/", "packages/*/test/apps/*/public/"],
     ],
   },
   js.configs.recommended,
@@ -36,7 +32,7 @@ export default tseslint.config(
   },
   {
     // Playwright fixtures call a function named `use`, which is not React's hook.
-    files: ["e2e/**", "node-adapter/test/**"],
+    files: ["e2e/**", "packages/*/test/**"],
     rules: { "react-hooks/rules-of-hooks": "off" },
   },
 )

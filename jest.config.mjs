@@ -1,13 +1,8 @@
-import { existsSync } from "node:fs"
-
 /** @type {import('jest').Config} */
 export default {
   // getServerData runs in Node; component tests ask for jest-fixed-jsdom in a docblock.
   testEnvironment: "node",
-  // node-adapter/ is optional, and keeps its tests with it.
-  roots: ["<rootDir>/__tests__", ...(existsSync("node-adapter") ? ["<rootDir>/node-adapter/test"] : [])],
-  // The adapter's fixture site and its builds, which its Playwright suite drives.
-  modulePathIgnorePatterns: ["<rootDir>/node-adapter/test/apps/", "<rootDir>/node-adapter/test/.builds/"],
+  roots: ["<rootDir>/__tests__"],
   // *.spec.ts are Playwright's.
   testMatch: ["**/*.test.[jt]s?(x)"],
   setupFilesAfterEnv: ["<rootDir>/jest.setup.ts"],

@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { createServer } from "node:net"
 import path from "node:path"
 
 // Starting and stopping the site for the browser tests (and the optional lab/), with the commands a person
-// types: Gatsby's own, and the optional Node server's (node-adapter/, `npm start`).
+// types: Gatsby's own, and the optional Node server's (gatsby-adapter-node, `npm start`).
 
 // From __filename: under tsx, when lab/ (ES modules) imports this file, __dirname is wrong.
 export const root = path.resolve(path.dirname(__filename), "..")
@@ -29,7 +30,16 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-// gatsby develop; gatsby serve; or `npm start`, the Node server that node-adapter/ adds to a build.
+// Whether the site serves its build with gatsby-adapter-node (`npm start`): a fork that removed that
+// dependency has no Node server to test or measure.
+export function usesNodeAdapter(site = root): boolean {
+  const { dependencies = {} } = JSON.parse(readFileSync(path.join(site, "package.json"), "utf8")) as {
+    dependencies?: Record<string, string>
+  }
+  return "gatsby-adapter-node" in dependencies
+}
+
+// gatsby develop; gatsby serve; or `npm start`, the server of gatsby-adapter-node's build.
 export type SiteMode = "develop" | "serve" | "node"
 
 export type SiteServer = {
@@ -57,7 +67,10 @@ export async function startSite(
   const port = await freePort()
   const [command, serverEnv] =
     mode === "node"
-      ? [[path.join(site, "node-adapter/start.js")], { PORT: String(port), HOST: "127.0.0.1" }]
+      ? [
+          [path.join(site, "node_modules/.bin/gatsby-adapter-node")],
+          { PORT: String(port), HOST: "127.0.0.1" },
+        ]
       : [[gatsbyCli, mode, "-H", "127.0.0.1", "-p", String(port)], {}]
   const child: ChildProcess = spawn(
     process.execPath,

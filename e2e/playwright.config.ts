@@ -1,28 +1,24 @@
-import { existsSync } from "node:fs"
-import path from "node:path"
 import { defineConfig, type Project } from "@playwright/test"
 import { CHROMIUM_FLAGS, findChromium } from "./chromium"
 import type { SiteOptions } from "./fixtures"
+import { usesNodeAdapter } from "./gatsby"
 
-// The optional Node server: every production test against it, and its own, when its folder is there.
-const nodeServer: Project<SiteOptions>[] = existsSync(path.join(__dirname, "../node-adapter"))
+// The site's own tests of `npm start` (the Node server, its cache, deploying it), and every production
+// test again against it, while the site depends on gatsby-adapter-node.
+const NODE_SERVER_SPECS = ["npm-start.spec.ts", "response-cache.spec.ts", "deploy.spec.ts"]
+const nodeServer: Project<SiteOptions>[] = usesNodeAdapter()
   ? [
       {
         name: "node",
         use: { mode: "node" },
         dependencies: ["serve"],
-        testDir: "..",
         testMatch: [
-          "e2e/ssr.spec.ts",
-          "e2e/breeds.spec.ts",
-          "e2e/for-you.spec.ts",
-          "e2e/budgets.spec.ts",
-          "node-adapter/test/start.spec.ts",
-          "node-adapter/test/response-cache.spec.ts",
-          "node-adapter/test/deploy.spec.ts",
+          "ssr.spec.ts",
+          "breeds.spec.ts",
+          "for-you.spec.ts",
+          "budgets.spec.ts",
+          ...NODE_SERVER_SPECS,
         ],
-        // The lab's copies of the site have a node-adapter/ too.
-        testIgnore: "**/lab/**",
       },
     ]
   : []
@@ -48,13 +44,18 @@ export default defineConfig<SiteOptions>({
       name: "develop",
       use: { mode: "develop" },
       // Byte budgets and the Netlify function are about the production build.
-      testIgnore: ["budgets.spec.ts", "netlify-function.spec.ts", "gatsby-commands.spec.ts"],
+      testIgnore: [
+        "budgets.spec.ts",
+        "netlify-function.spec.ts",
+        "gatsby-commands.spec.ts",
+        ...NODE_SERVER_SPECS,
+      ],
     },
     {
       name: "serve",
       use: { mode: "serve" },
       dependencies: ["develop"],
-      testIgnore: ["netlify-function.spec.ts"],
+      testIgnore: ["netlify-function.spec.ts", ...NODE_SERVER_SPECS],
       grepInvert: /@after-build/,
     },
     ...nodeServer,

@@ -1,16 +1,16 @@
 import { spawnSync } from "node:child_process"
-import { existsSync, readFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import os from "node:os"
 import path from "node:path"
-import { startSite, type SiteServer } from "../e2e/gatsby"
+import { startSite, usesNodeAdapter, type SiteServer } from "../e2e/gatsby"
 import { writeBenchmarksSection } from "./benchmarks-doc"
 import { buildVariant, variants } from "./builds"
 import { startLabServer, startUpstream, type LabServer } from "./upstream-process"
 
 // `npm run bench`: /ssr/ held against the guide's page as written and against the site without its
 // Head, each built beside the site with the same Gatsby, in one run, on gatsby serve and on the Node
-// server of ../node-adapter/ (`npm start`; the site's build also under Node's cluster); all of them
+// server of gatsby-adapter-node (`npm start`; the site's build also under Node's cluster); all of them
 // against a floor with no framework (floor.ts); a page from the Node server's cache against a static
 // file; then the site with a slow, a failing, a hanging and an oversized upstream.
 // `npm run bench -- --ab` adds the other A/B twins of lab/builds.ts.
@@ -98,11 +98,11 @@ async function main(): Promise<void> {
 
   const upstream = await startUpstream()
   const env = { DOG_API_URL: upstream.apiUrl }
-  // Each build on gatsby serve, and on the Node server of ../node-adapter/ (`npm start`) if the fork
+  // Each build on gatsby serve, and on the Node server of gatsby-adapter-node (`npm start`) if the fork
   // kept it: a fast server shows what a page costs, which a slow one hides. The site's build also in one
   // worker per core under Node's cluster.
   const site = builds[0].site
-  const node = existsSync(path.join(site, "node-adapter"))
+  const node = usesNodeAdapter(site)
   // The floor, and the site's engine with no server around it (what no framework, and no server
   // glue, would give; the second for the Node server's sake). Started first: they end with this
   // process, which the servers do not.

@@ -117,11 +117,7 @@ export function buildVariant(variant: Variant): string {
   const site = path.join(import.meta.dirname, ".builds", variant.name)
   rmSync(site, { recursive: true, force: true })
   for (const file of [...SITE_FILES, ...optionalFiles()]) {
-    // The adapter's own tests (its fixture site and their builds) are not the site's.
-    cpSync(path.join(root, file), path.join(site, file), {
-      recursive: true,
-      filter: (source) => source !== path.join(root, "node-adapter/test"),
-    })
+    cpSync(path.join(root, file), path.join(site, file), { recursive: true })
   }
   symlinkSync(path.join(root, "node_modules"), path.join(site, "node_modules"))
   variant.patch(site)
@@ -130,10 +126,9 @@ export function buildVariant(variant: Variant): string {
   return site
 }
 
-// Gatsby's files that the site has, and the Node server if the fork kept it (the bench serves the
-// site's build with it too).
+// Gatsby's files that the site has.
 function optionalFiles(): string[] {
-  return ["gatsby-config.ts", "gatsby-node.ts", "gatsby-ssr.tsx", "gatsby-browser.ts", "node-adapter"].filter(
-    (file) => existsSync(path.join(root, file)),
+  return ["gatsby-config.ts", "gatsby-node.ts", "gatsby-ssr.tsx", "gatsby-browser.ts"].filter((file) =>
+    existsSync(path.join(root, file)),
   )
 }

@@ -1,14 +1,12 @@
 import { spawn } from "node:child_process"
-import { existsSync } from "node:fs"
 import { createRequire } from "node:module"
 import os from "node:os"
-import path from "node:path"
-import { root, startSite, type SiteServer } from "../e2e/gatsby"
+import { startSite, usesNodeAdapter, type SiteServer } from "../e2e/gatsby"
 import { writeBenchmarksSection } from "./benchmarks-doc"
 import { buildIfNeeded } from "./site"
 import { startUpstream } from "./upstream-process"
 
-// `npm run overload`: far more clients than the Node server (../node-adapter/) can serve, against /ssr/
+// `npm run overload`: far more clients than the Node server (gatsby-adapter-node) can serve, against /ssr/
 // while the dog API flaps (answers, hangs, fails, in turn), with load shedding off and on, in turns.
 // What a client sees: how many got a page, a quick 503, or nothing within the timeout.
 
@@ -78,8 +76,7 @@ function overload(url: string, flap: (mode: string) => void): Promise<Run> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(path.join(root, "node-adapter")))
-    throw new Error("npm run overload measures ../node-adapter/")
+  if (!usesNodeAdapter()) throw new Error("npm run overload measures gatsby-adapter-node's server")
   buildIfNeeded()
   const upstream = await startUpstream()
   // OVERLOAD_DELAYS=0,200 compares bounds of the event-loop delay (MAX_EVENT_LOOP_DELAY_MS; 0: off).

@@ -1,6 +1,7 @@
+#!/usr/bin/env node
 // @ts-check
-// `npm start`: the built site on PORT and HOST, until SIGTERM or SIGINT. The site's folder is SITE_DIR,
-// or the one above this one, wherever the host starts it from.
+// `npx gatsby-adapter-node` (the package's bin): the build of the site in the current folder, on PORT and
+// HOST, until SIGTERM or SIGINT. SITE_DIR names another folder (a standalone folder's server.js sets it).
 const path = require("node:path")
 const closeWithGrace = require("close-with-grace")
 const { readSettings } = require("./src/env")
@@ -22,7 +23,7 @@ async function main() {
     siteDir,
   } = readSettings(process.env)
   const app = await createServer({
-    root: path.resolve(siteDir ?? path.join(__dirname, "..")),
+    root: path.resolve(siteDir ?? process.cwd()),
     accessLog,
     bodyLimit,
     countryHeader,

@@ -67,7 +67,7 @@ function readSettings(env) {
       "bytes",
       0,
     ),
-    // The site's folder, when it is not the one above node-adapter/. A setting, not an argument: a
+    // The site's folder, when it is not the current one. A setting, not an argument: a
     // wrapper (lab/cluster.js, a process manager) may pass arguments of its own.
     siteDir: env.SITE_DIR || undefined,
   }

@@ -25,7 +25,7 @@ const cookie = require("cookie")
 function loadFunction(file) {
   // gatsby develop deletes the SSR engine that gatsby build wrote.
   if (!existsSync(file))
-    throw new Error(`The build has no ${file} (gatsby develop deletes it). Run \`npm run build\` again.`)
+    throw new Error(`The build has no ${file} (gatsby develop deletes it). Run \`gatsby build\` again.`)
   /** @type {(GatsbyFunction & Engine) | { default: GatsbyFunction & Engine }} */
   const mod = require(file)
   return typeof mod === "function" ? mod : mod.default

@@ -764,7 +764,7 @@ test("refuses to start when gatsby develop has deleted the build's SSR engine, a
 
   try {
     await expect(createServer({ root: developed })).rejects.toThrow(
-      /The build has no .*page-ssr\/lambda\.js \(gatsby develop deletes it\)\. Run `npm run build` again\./,
+      /The build has no .*page-ssr\/lambda\.js \(gatsby develop deletes it\)\. Run `gatsby build` again\./,
     )
   } finally {
     rmSync(developed, { recursive: true })
@@ -778,7 +778,7 @@ test("refuses to start when the build's files are gone, and says which command m
 
   try {
     await expect(createServer({ root: noFiles })).rejects.toThrow(
-      /The build's files are missing: there is no .*public\/page-data\/app-data\.json\. Run `npm run build` again\./,
+      /The build's files are missing: there is no .*public\/page-data\/app-data\.json\. Run `gatsby build` again\./,
     )
   } finally {
     rmSync(noFiles, { recursive: true })
@@ -789,7 +789,9 @@ test("refuses to start without a build, and says which command makes one", async
   const empty = mkdtempSync(path.join(os.tmpdir(), "no-build-"))
 
   try {
-    await expect(createServer({ root: empty })).rejects.toThrow(/npm run build/)
+    await expect(createServer({ root: empty })).rejects.toThrow(
+      /Run `gatsby build` in the site.s folder first/,
+    )
   } finally {
     rmSync(empty, { recursive: true })
   }
@@ -804,7 +806,7 @@ test.each(["{}", "null", '{"routes": []}'])(
 
     try {
       await expect(createServer({ root: broken })).rejects.toThrow(
-        /lists no routes\. Run `npm run build` again/,
+        /lists no routes\. Run `gatsby build` again/,
       )
     } finally {
       rmSync(broken, { recursive: true })

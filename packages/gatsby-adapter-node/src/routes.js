@@ -41,12 +41,13 @@ function readBuild(root) {
   } catch (error) {
     throw new Error(
       `No build to serve in ${root} (${ROUTES_FILE}: ${error instanceof Error ? error.message : error}). ` +
-        "Run `npm run build` first, with node-adapter in gatsby-config.ts.",
+        "Run `gatsby build` in the site's folder first, with gatsby-adapter-node as the adapter in its " +
+        "gatsby-config, and start the server there (or name the folder with SITE_DIR).",
     )
   }
   const routes = /** @type {{ routes?: unknown }} */ (build)?.routes
   if (!Array.isArray(routes) || routes.length === 0) {
-    throw new Error(`${path.join(root, ROUTES_FILE)} lists no routes. Run \`npm run build\` again.`)
+    throw new Error(`${path.join(root, ROUTES_FILE)} lists no routes. Run \`gatsby build\` again.`)
   }
   return /** @type {Build} */ (build)
 }

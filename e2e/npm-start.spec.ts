@@ -3,8 +3,8 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import type { AddressInfo } from "node:net"
 import path from "node:path"
 import { gunzipSync } from "node:zlib"
-import { expect, test } from "../../e2e/fixtures"
-import { root, startSite } from "../../e2e/gatsby"
+import { expect, test } from "./fixtures"
+import { root, startSite } from "./gatsby"
 
 // `npm start` as a host runs it, on the real build (the serve project's `gatsby build`). The browser
 // tests in e2e/ run against it too, in this same project.
@@ -103,7 +103,7 @@ const refused: Array<[string, string, string]> = [
 ]
 for (const [name, value, message] of refused) {
   test(`npm start refuses ${name}=${value}, and says why`, () => {
-    const start = spawnSync(process.execPath, [path.join(root, "node-adapter/start.js")], {
+    const start = spawnSync(process.execPath, [path.join(root, "node_modules/.bin/gatsby-adapter-node")], {
       cwd: root,
       env: { ...process.env, [name]: value },
       encoding: "utf8",

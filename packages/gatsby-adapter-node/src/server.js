@@ -75,7 +75,7 @@ async function createServer({
   // The routes without the files: the site's public/ was deleted or not copied.
   const appData = path.join(root, "public", "page-data", "app-data.json")
   if (!existsSync(appData)) {
-    throw new Error(`The build's files are missing: there is no ${appData}. Run \`npm run build\` again.`)
+    throw new Error(`The build's files are missing: there is no ${appData}. Run \`gatsby build\` again.`)
   }
   // Gatsby writes public/500.html when the site has a 500 page.
   const errorFile = path.join(root, "public", "500.html")

@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test"
-import { expect, test } from "../../e2e/fixtures"
+import { expect, test } from "./fixtures"
 
 // The Node server's shared cache of rendered pages (src/response-cache.js), on the real build: what a
 // visitor sees of it while the dog API fails.

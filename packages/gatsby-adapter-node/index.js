@@ -12,12 +12,12 @@ const { writeStandalone } = require("./src/standalone")
 
 /**
  * A Gatsby adapter for any Node host: at the end of `gatsby build` it writes the routes and functions
- * manifests, as Gatsby gives them, to .cache/node-server/routes.json, which `npm start` (start.js) serves;
+ * manifests, as Gatsby gives them, to .cache/node-server/routes.json, which start.js (the package's bin) serves;
  * compresses public/'s text files; and writes the standalone folder that Node alone runs.
  * @type {import("gatsby").AdapterInit}
  */
 const nodeAdapter = () => ({
-  name: "node-adapter",
+  name: "gatsby-adapter-node",
   // The server follows the routes as Gatsby gives them, with their prefix, in every trailingSlash mode.
   config: () => ({ supports: { pathPrefix: true, trailingSlash: ["always", "never", "ignore"] } }),
   async adapt({ routesManifest, functionsManifest, headerRoutes, trailingSlash, reporter }) {
@@ -32,7 +32,7 @@ const nodeAdapter = () => ({
     )
     if (unknown.length) {
       reporter.panic(
-        `node-adapter: the Node server can check the redirect conditions ${CONDITIONS.join(" and ")}, ` +
+        `gatsby-adapter-node: the Node server can check the redirect conditions ${CONDITIONS.join(" and ")}, ` +
           `not those of these redirects: ${unknown.join(", ")}. Leave them to a CDN that can, or remove them.`,
       )
     }
@@ -53,13 +53,15 @@ const nodeAdapter = () => ({
     }))
     mkdirSync(path.dirname(ROUTES_FILE), { recursive: true })
     writeFileSync(ROUTES_FILE, JSON.stringify({ trailingSlash, routes, functions, headerRoutes }))
-    reporter.info(`node-adapter: ${routes.length} routes in ${ROUTES_FILE}; serve them with npm start`)
+    reporter.info(
+      `gatsby-adapter-node: ${routes.length} routes in ${ROUTES_FILE}; serve them with npx gatsby-adapter-node`,
+    )
     const compressed = await precompress(path.resolve("public"))
-    reporter.info(`node-adapter: ${compressed} files of public/ compressed (brotli and gzip)`)
+    reporter.info(`gatsby-adapter-node: ${compressed} files of public/ compressed (brotli and gzip)`)
     const started = Date.now()
     const standalone = await writeStandalone({ siteDir: process.cwd(), functions: functionsManifest })
     reporter.info(
-      `node-adapter: the standalone build, with ${standalone.files} files beside public/, in ` +
+      `gatsby-adapter-node: the standalone build, with ${standalone.files} files beside public/, in ` +
         `${path.relative(process.cwd(), standalone.dir)} (${Date.now() - started} ms); run it with node server.js`,
     )
   },
@@ -91,7 +93,7 @@ function configHeadersMatcher(reporter) {
     const { config, program } = store.getState()
     return createHeadersMatcher(config.headers, program.prefixPaths ? (config.pathPrefix ?? "") : "")
   } catch (error) {
-    reporter.warn(`node-adapter: gatsby-config's headers will not reach Gatsby Functions (${error})`)
+    reporter.warn(`gatsby-adapter-node: gatsby-config's headers will not reach Gatsby Functions (${error})`)
     return (_routePath, defaults) => defaults
   }
 }

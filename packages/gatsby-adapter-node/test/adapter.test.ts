@@ -34,7 +34,7 @@ test("stops the build, saying which, for a redirect condition the server cannot 
   ] as unknown as RoutesManifest
 
   await expect(async () => adapt(routesManifest, panic)).rejects.toThrow(
-    "node-adapter: the Node server can check the redirect conditions country and language, not those of these redirects: /members/ (role).",
+    "gatsby-adapter-node: the Node server can check the redirect conditions country and language, not those of these redirects: /members/ (role).",
   )
 })
 

@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test"
-import { CHROMIUM_FLAGS, findChromium } from "../../e2e/chromium"
+import { CHROMIUM_FLAGS, findChromium } from "../../../e2e/chromium"
 import type { Configuration } from "./fixture"
 
 // The fixture site, built by the adapter and served by `node start.js`, in every configuration of
@@ -17,8 +17,11 @@ export default defineConfig<{ configuration: Configuration }>({
   // Each configuration builds the site (about a minute here); two builds at once would share two cores.
   workers: 1,
   timeout: 30_000,
-  reporter: [["list"], ["html", { open: "never", outputFolder: "../../playwright-report/node-adapter" }]],
-  outputDir: "../../test-results/node-adapter",
+  reporter: [
+    ["list"],
+    ["html", { open: "never", outputFolder: "../../../playwright-report/gatsby-adapter-node" }],
+  ],
+  outputDir: "../../../test-results/gatsby-adapter-node",
   use: {
     launchOptions: { executablePath: findChromium(), args: CHROMIUM_FLAGS },
     trace: "retain-on-failure",

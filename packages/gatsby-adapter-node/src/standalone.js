@@ -60,9 +60,11 @@ async function writeStandalone({ siteDir, functions }) {
     const from = path.join(root, file)
     const to = path.join(outDir, file)
     mkdirSync(path.dirname(to), { recursive: true })
-    const stat = lstatSync(from)
-    if (stat.isSymbolicLink()) symlinkSync(readlinkSync(from), to)
-    else if (stat.isFile()) copyFileSync(from, to)
+    // Gatsby lists public/404.html and public/500.html among the engine's requiredFiles whether or not
+    // the site has those pages: a file that is not there is not needed.
+    const stat = lstatSync(from, { throwIfNoEntry: false })
+    if (stat?.isSymbolicLink()) symlinkSync(readlinkSync(from), to)
+    else if (stat?.isFile()) copyFileSync(from, to)
   }
   const siteRel = path.relative(root, siteDir)
   cpSync(path.join(siteDir, "public"), path.join(outDir, siteRel, "public"), { recursive: true })
@@ -75,8 +77,8 @@ async function writeStandalone({ siteDir, functions }) {
   const start = path.relative(root, startFile).split(path.sep).join("/")
   writeFileSync(
     path.join(outDir, "server.js"),
-    `// Written by node-adapter at build time. \`node server.js\` serves the site in this folder; the\n` +
-      `// settings are those of npm start (PORT, HOST, ...).\n` +
+    `// Written by gatsby-adapter-node at build time. \`node server.js\` serves the site in this folder; the\n` +
+      `// settings are those of npx gatsby-adapter-node (PORT, HOST, ...).\n` +
       `process.env.SITE_DIR = ${siteAt}\n` +
       `require("./${start}")\n`,
   )

@@ -9,15 +9,14 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
 } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import { expect, test as base } from "../../e2e/fixtures"
-import { freePort, root } from "../../e2e/gatsby"
+import { expect, test as base } from "./fixtures"
+import { freePort, root } from "./gatsby"
 
-// The deploy sections of both READMEs, followed as written in folders of their own, and the
-// Dockerfile's last stage run on what the build makes (Docker cannot run here). Each server is
+// The README's deploy section, followed as written in a folder of its own, and the Dockerfile's last
+// stage run on what the build makes (Docker cannot run here). Each server is
 // started as a host starts it, and stopped with SIGTERM.
 
 // A fresh copy of the repository, as a clone has it (git's files, none of its ignored ones), for the
@@ -92,27 +91,12 @@ function chownTree(dir: string, uid: number, gid: number): void {
   lchownSync(dir, uid, gid)
 }
 
-function folderBytes(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile())
-    .reduce((sum, entry) => sum + statSync(path.join(entry.parentPath, entry.name)).size, 0)
-}
-
 // The first ```sh block after `marker` in a README.
 function shellBlock(readme: string, marker: string): string {
   const text = readFileSync(path.join(root, readme), "utf8")
   const block = /```sh\n([\s\S]*?)```/.exec(text.slice(text.indexOf(marker)))
   if (text.indexOf(marker) === -1 || !block) throw new Error(`${readme} has no sh block after "${marker}"`)
   return block[1]
-}
-
-// No folder above `dir` has a node_modules in which Node could find what the folder lacks.
-function noNodeModulesAbove(dir: string): string[] {
-  const found: string[] = []
-  for (let up = path.dirname(dir); up !== path.dirname(up); up = path.dirname(up)) {
-    if (existsSync(path.join(up, "node_modules"))) found.push(up)
-  }
-  return found
 }
 
 test("the root README's commands for any Node host install, build and serve the site", async ({
@@ -134,64 +118,6 @@ test("the root README's commands for any Node host install, build and serve the 
     expect((await fetch(`http://127.0.0.1:${port}/ssr/`)).status).toBe(200)
   } finally {
     await server.stop()
-  }
-})
-
-test("the node adapter README's deploy commands serve the standalone folder alone, with Node and no install", async ({
-  clone,
-  api,
-}) => {
-  test.setTimeout(900_000)
-  // Installed, as the Quick start has a person do before anything else (the test before this one does).
-  if (!existsSync(path.join(clone, "node_modules"))) {
-    const install = spawnSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: clone, env: shellEnv })
-    expect(install.status).toBe(0)
-  }
-  const host = mkdtempSync(path.join(os.tmpdir(), "deploy-host-"))
-  mkdirSync(path.join(host, "srv"))
-  const port = await freePort()
-  const block = shellBlock("node-adapter/README.md", "## Deploying")
-  expect(block).toContain("PORT=9000")
-
-  const server = start(
-    "bash",
-    [
-      "-e",
-      "-c",
-      block.replaceAll("/srv/site", path.join(host, "srv/site")).replace("PORT=9000", `PORT=${port}`),
-    ],
-    { cwd: clone, env: { ...shellEnv, HOST: "127.0.0.1", DOG_API_URL: api.apiUrl } },
-  )
-  try {
-    await untilHealthy(`http://127.0.0.1:${port}`, server, Date.now() + 840_000)
-
-    expect(noNodeModulesAbove(path.join(host, "srv/site"))).toEqual([])
-    // About 23 MB for this site: the node_modules it needs, not a Node binary or a whole install.
-    expect(folderBytes(path.join(host, "srv/site"))).toBeLessThan(50 * 1024 * 1024)
-    expect(readdirSync(path.join(host, "srv/site"))).not.toContain("package-lock.json")
-    // Every route of the build: each file, each page (a breed for a param), each redirect.
-    const { routes } = JSON.parse(
-      readFileSync(path.join(host, "srv/site/.cache/node-server/routes.json"), "utf8"),
-    ) as { routes: Array<{ type: string; path: string; status?: number; functionId?: string }> }
-    const wrong: string[] = []
-    for (const route of routes.filter((r) => r.path.startsWith("/"))) {
-      const url = route.path.replace(/:[^/]+/g, "pug").replace(/\*.*$/, "x")
-      const { status } = await fetch(`http://127.0.0.1:${port}${url}`, { redirect: "manual" })
-      // A Gatsby Function decides its own answer (the favourite-breed form's refuses a GET): it is
-      // there when it is neither a 404 nor a failure.
-      const answered =
-        route.type === "redirect"
-          ? status === route.status
-          : route.type === "function" && route.functionId !== "ssr-engine"
-            ? status !== 404 && status < 500
-            : status === 200
-      if (!answered) wrong.push(`${url}: ${status}`)
-    }
-    expect(routes.length).toBeGreaterThan(20)
-    expect(wrong).toEqual([])
-  } finally {
-    await server.stop()
-    rmSync(host, { recursive: true, force: true })
   }
 })
 
@@ -350,7 +276,7 @@ test("the image's build leaves the host's installs and builds out, and has every
     })
   const copied = argsOf(stages[0], "COPY").flatMap((args) => args.split(/\s+/).slice(0, -1))
 
-  for (const file of ["node_modules", "node-adapter/node_modules", ".cache", "public"]) {
+  for (const file of ["node_modules", "packages/gatsby-adapter-node/node_modules", ".cache", "public"]) {
     expect({ file, ignored: ignored(file) }).toEqual({ file, ignored: true })
   }
   for (const file of copied.filter((source) => source !== ".")) {
@@ -360,7 +286,12 @@ test("the image's build leaves the host's installs and builds out, and has every
       ignored: false,
     })
   }
-  for (const file of ["package.json", "gatsby-config.ts", "src/pages/ssr.tsx", "node-adapter/start.js"]) {
+  for (const file of [
+    "package.json",
+    "gatsby-config.ts",
+    "src/pages/ssr.tsx",
+    "packages/gatsby-adapter-node/start.js",
+  ]) {
     expect({ file, ignored: ignored(file) }).toEqual({ file, ignored: false })
   }
 })
