@@ -1,61 +1,66 @@
 // @ts-check
-// Running what `gatsby build` compiled, as Gatsby runs it: the SSR engine (pages with getServerData,
-// DSG pages, and their page-data) and Gatsby Functions (src/api/).
+// Gatsby Functions (src/api/), run as `gatsby develop` and `gatsby serve` run them, where their authors
+// write and try them: the body parsed first, by Express's parsers with the function's own
+// `config.bodyParser` (multipart, raw, text, urlencoded, JSON, 100 KB each by default), so that a body
+// it cannot parse gets 400 (413 over its limit, 415 for an encoding it cannot read) before the function
+// runs, and a request without one gets `req.body` `{}`. (Gatsby's compiled wrapper would run the
+// function without the body, and give `undefined` for none; it parses only a stream still unread.)
 const { AsyncLocalStorage } = require("node:async_hooks")
-const { existsSync } = require("node:fs")
 const { STATUS_CODES } = require("node:http")
+const bodyParser = require("body-parser")
 const cookie = require("cookie")
+const multer = require("multer")
+const { plainError } = require("./errors")
+const { redirectText } = require("./redirects")
 
 /**
  * @typedef {import("fastify").FastifyRequest} FastifyRequest
  * @typedef {import("fastify").FastifyReply} FastifyReply
+ * @typedef {import("node:http").IncomingMessage} IncomingMessage
+ * @typedef {import("node:http").ServerResponse} ServerResponse
  * @typedef {import("gatsby").GatsbyFunctionRequest} GatsbyFunctionRequest
  * @typedef {import("gatsby").GatsbyFunctionResponse} GatsbyFunctionResponse
+ * @typedef {import("gatsby").GatsbyFunctionConfig} FunctionConfig
  * @typedef {(req: GatsbyFunctionRequest, res: GatsbyFunctionResponse) => unknown} GatsbyFunction
- * @typedef {{ status(code: number): EngineResponse, setHeader(name: string, value: string | string[]): EngineResponse,
- *   send(body?: unknown): void, json(body: unknown): void }} EngineResponse
- * @typedef {{ url: string, rawUrl: string, method: string, headers: import("node:http").IncomingHttpHeaders,
- *   query: unknown }} EngineRequest
- * @typedef {(req: EngineRequest, res: EngineResponse) => Promise<void>} Engine
+ * @typedef {(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void} Middleware
  * @typedef {(error: unknown) => void} FailureHandler
- * @typedef {import("./response-cache").Rendered} Rendered
+ * @typedef {{ key: string, value: string }} Header
  */
 
-/** @param {string} file @returns {GatsbyFunction & Engine} */
-function loadFunction(file) {
-  // gatsby develop deletes the SSR engine that gatsby build wrote.
-  if (!existsSync(file))
-    throw new Error(`The build has no ${file} (gatsby develop deletes it). Run \`gatsby build\` again.`)
-  /** @type {(GatsbyFunction & Engine) | { default: GatsbyFunction & Engine }} */
-  const mod = require(file)
-  return typeof mod === "function" ? mod : mod.default
-}
+// Gatsby's defaults for a function's bodyParser config (gatsby/dist/internal-plugins/functions/config).
+const LIMIT = "100kb"
 
 /**
- * What Gatsby's SSR engine answers for a request: it is written for Express, so it gets the part of
- * Express's response it uses (status, setHeader, send and json), which collects the answer for the
- * server to send, or to keep (response-cache.js).
- * @param {Engine} engine @param {EngineRequest} request @returns {Promise<Rendered>}
+ * The body parsers of a function, as `gatsby develop` chains them, with its own config over Gatsby's
+ * defaults.
+ * @param {FunctionConfig | undefined} config @returns {Middleware[]}
  */
-async function renderEngine(engine, request) {
-  /** @type {Rendered} */
-  const rendered = { status: 200, headers: {}, body: Buffer.alloc(0) }
-  /** @param {string} type @param {string} body */
-  const end = (type, body) => {
-    rendered.headers["content-type"] ??= type
-    rendered.body = Buffer.from(body)
+function bodyParsers(config) {
+  const own = config?.bodyParser ?? {}
+  return /** @type {Middleware[]} */ ([
+    multer().any(),
+    bodyParser.raw({ limit: LIMIT, ...own.raw }),
+    bodyParser.text({ limit: LIMIT, ...own.text }),
+    bodyParser.urlencoded({ limit: LIMIT, extended: true, ...own.urlencoded }),
+    bodyParser.json({ limit: LIMIT, ...own.json }),
+  ])
+}
+
+/** @param {Middleware[]} parsers @param {IncomingMessage} req @param {ServerResponse} res */
+async function parseBody(parsers, req, res) {
+  for (const parse of parsers) {
+    await new Promise((resolve, reject) =>
+      parse(req, res, (/** @type {unknown} */ error) => (error ? reject(error) : resolve(undefined))),
+    )
   }
-  /** @type {EngineResponse} */
-  const res = {
-    status: (code) => ((rendered.status = code), res),
-    // In lower case, as Node gives them and HTTP caches compare them.
-    setHeader: (name, value) => ((rendered.headers[name.toLowerCase()] = value), res),
-    // As Express's, which the engine is written for: a string is HTML.
-    send: (body) => end("text/html; charset=utf-8", String(body ?? "")),
-    json: (body) => end("application/json; charset=utf-8", JSON.stringify(body) ?? "null"),
-  }
-  await engine(request, res)
-  return rendered
+}
+
+// The status of a body that a parser refused: its own (400 malformed, 413 too large, 415 an encoding
+// or charset it cannot read), or 400 for a multipart body that ends early or breaks multer's limits.
+/** @param {unknown} error */
+function refusedBodyStatus(error) {
+  const status = /** @type {{ status?: unknown }} */ (error)?.status
+  return typeof status === "number" && status >= 400 && status < 500 ? status : 400
 }
 
 // The failure handler of the Gatsby Function that a promise belongs to. Gatsby's compiled wrapper
@@ -77,38 +82,58 @@ function watchFunctionRejections() {
 }
 
 /**
- * A Gatsby Function, with the request and response it gets under `gatsby serve`: the request's own
- * stream (Gatsby's compiled wrapper parses the body with the function's own bodyParser config, and the
- * params from originalUrl), its query and cookies, and Node's response with Express's status, send,
- * json and redirect. The function answers by itself, so fastify leaves the response to it.
- * @param {GatsbyFunction} run
- * @param {FastifyRequest} request
- * @param {FastifyReply} reply
- * @param {Array<{ key: string, value: string }>} headers the headers that gatsby-config gives its path
- * @param {(error: unknown, res: import("node:http").ServerResponse) => void} onFailure
+ * @param {{ compiled: Map<string, { handler: GatsbyFunction, config: FunctionConfig | undefined }>,
+ *   everyPath: Header[], errorPage: string | undefined,
+ *   reportFailure: (error: unknown, request: FastifyRequest) => void }} options
+ *   compiled: what Gatsby compiled, by functionId; everyPath: the headers Gatsby gives every path;
+ *   errorPage: the site's 500 page, if it has one
  */
-function runFunction(run, request, reply, headers, onFailure) {
+function functionStage({ compiled, everyPath, errorPage, reportFailure }) {
   watchFunctionRejections()
-  reply.hijack()
-  const res = expressResponse(reply.raw, request.method)
-  for (const { key, value } of headers) res.setHeader(key, value)
-  const req = Object.assign(request.raw, {
-    originalUrl: request.url,
-    rawUrl: `${request.protocol}://${request.host}${request.url}`,
-    query: /** @type {Record<string, string>} */ (request.query),
-    params: {},
-    cookies: safeCookies(request.headers.cookie),
-  })
-  /** @type {FailureHandler} */
-  const failed = (error) => onFailure(error, res)
-  try {
-    const result = runningFunction.run(failed, () =>
-      run(/** @type {GatsbyFunctionRequest} */ (/** @type {unknown} */ (req)), res),
-    )
-    // A function that is not wrapped (Gatsby's wrapper returns nothing) may return its promise.
-    if (result instanceof Promise) result.catch(failed)
-  } catch (error) {
-    failed(error)
+  /** @type {Map<string, Middleware[]>} made once a function, not at every request */
+  const parsers = new Map([...compiled].map(([id, { config }]) => [id, bodyParsers(config)]))
+
+  /**
+   * A Gatsby Function, with the request and response it gets under `gatsby develop`: the request with
+   * its body parsed, its query and cookies, and Node's response with Express's status, send, json and
+   * redirect. The function answers by itself, so fastify leaves the response to it.
+   * @param {import("./routes").FunctionRoute} route @param {FastifyRequest} request @param {FastifyReply} reply
+   */
+  return async (route, request, reply) => {
+    const { handler } = /** @type {{ handler: GatsbyFunction }} */ (compiled.get(route.functionId))
+    const req = Object.assign(request.raw, {
+      originalUrl: request.url,
+      rawUrl: `${request.protocol}://${request.host}${request.url}`,
+      query: /** @type {Record<string, string>} */ (request.query),
+      params: {},
+      cookies: safeCookies(request.headers.cookie),
+      body: {},
+    })
+    try {
+      await parseBody(/** @type {Middleware[]} */ (parsers.get(route.functionId)), req, reply.raw)
+    } catch (error) {
+      return plainError(reply, refusedBodyStatus(error))
+    }
+    reply.hijack()
+    const res = expressResponse(reply.raw, request.method)
+    for (const { key, value } of route.headers ?? everyPath) res.setHeader(key, value)
+    /** @type {FailureHandler} */
+    const failed = (error) => {
+      reportFailure(error, request)
+      if (res.headersSent) return void res.destroy()
+      const type = errorPage === undefined ? "text/plain" : "text/html"
+      res.writeHead(500, { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store" })
+      res.end(request.method === "HEAD" ? undefined : (errorPage ?? `${STATUS_CODES[500]}\n`))
+    }
+    try {
+      const result = runningFunction.run(failed, () =>
+        handler(/** @type {GatsbyFunctionRequest} */ (/** @type {unknown} */ (req)), res),
+      )
+      // A function that is not wrapped (Gatsby's wrapper returns nothing) may return its promise.
+      if (result instanceof Promise) result.catch(failed)
+    } catch (error) {
+      failed(error)
+    }
   }
 }
 
@@ -124,7 +149,7 @@ function safeCookies(header) {
 
 /**
  * Node's response with what Express adds and Gatsby documents (GatsbyFunctionResponse).
- * @param {import("node:http").ServerResponse} raw @param {string} method
+ * @param {ServerResponse} raw @param {string} method
  * @returns {GatsbyFunctionResponse}
  */
 function expressResponse(raw, method) {
@@ -154,14 +179,11 @@ function expressResponse(raw, method) {
           typeof statusOrUrl === "number" ? [statusOrUrl, url ?? "/"] : [302, statusOrUrl]
         res.statusCode = status
         res.setHeader("location", location)
-        return end(
-          "text/plain; charset=utf-8",
-          `${STATUS_CODES[status] ?? "Redirecting"}. Redirecting to ${location}\n`,
-        )
+        return end("text/plain; charset=utf-8", redirectText(status, location))
       },
     })
   )
   return res
 }
 
-module.exports = { loadFunction, renderEngine, runFunction }
+module.exports = { functionStage }

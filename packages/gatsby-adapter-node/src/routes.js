@@ -1,7 +1,6 @@
 // @ts-check
 // Gatsby's routing rules, for the routes that the adapter (../index.js) wrote at build time: which route
 // answers an address, which redirect fires, and a page's one address under trailingSlash.
-const { readFileSync } = require("node:fs")
 const path = require("node:path")
 const FindMyWay = require("find-my-way")
 
@@ -19,7 +18,7 @@ const FindMyWay = require("find-my-way")
  *   | { kind: "engine", route: FunctionRoute, page: boolean }
  *   | { kind: "function", route: FunctionRoute }
  *   | { kind: "redirect", route: RedirectRoute, headers: Record<string, string> }} Candidate
- * @typedef {{ url: string, candidates: Candidate[], vary: string[] }} Entry
+ * @typedef {{ url: string, candidates: Candidate[], vary: string[] }} Address one address pattern, and what may answer it
  */
 
 // Where the adapter leaves the routes, beside the engines that Gatsby writes in .cache/, so that
@@ -32,26 +31,6 @@ const ENGINE = "ssr-engine"
 // The redirect conditions that a Node server can check: Gatsby documents these two.
 const CONDITIONS = ["country", "language"]
 
-/** @param {string} root the site's folder @returns {Build} */
-function readBuild(root) {
-  /** @type {unknown} */
-  let build
-  try {
-    build = JSON.parse(readFileSync(path.join(root, ROUTES_FILE), "utf8"))
-  } catch (error) {
-    throw new Error(
-      `No build to serve in ${root} (${ROUTES_FILE}: ${error instanceof Error ? error.message : error}). ` +
-        "Run `gatsby build` in the site's folder first, with gatsby-adapter-node as the adapter in its " +
-        "gatsby-config, and start the server there (or name the folder with SITE_DIR).",
-    )
-  }
-  const routes = /** @type {{ routes?: unknown }} */ (build)?.routes
-  if (!Array.isArray(routes) || routes.length === 0) {
-    throw new Error(`${path.join(root, ROUTES_FILE)} lists no routes. Run \`gatsby build\` again.`)
-  }
-  return /** @type {Build} */ (build)
-}
-
 // Gatsby's paths as a router takes them: no trailing slash (a page answers at both forms, and
 // trailingSlash picks one), and a wildcard without its name or a slash after it.
 /** @param {string} gatsbyPath */
@@ -61,9 +40,9 @@ function routerUrl(gatsbyPath) {
 }
 
 /**
- * One entry per address pattern, most specific first, as Gatsby lists them. Within an entry: forced
+ * One Address per address pattern, most specific first, as Gatsby lists them. Within one: forced
  * redirects, then the page, file or function, then the redirects that a page there would shadow.
- * @param {Build} build @param {string | undefined} countryHeader @returns {Entry[]}
+ * @param {Build} build @param {string | undefined} countryHeader @returns {Address[]}
  */
 function routeTable(build, countryHeader) {
   const prefix = sitePrefix(build.routes)
@@ -133,7 +112,7 @@ function candidate(route) {
   return { kind: "function", route }
 }
 
-// The request headers that an entry's answer depends on, for caches in front (Vary).
+// The request headers that an address's answer depends on, for caches in front (Vary).
 /** @param {Candidate[]} candidates @param {string | undefined} countryHeader */
 function conditionHeaders(candidates, countryHeader) {
   const keys = new Set(
@@ -164,7 +143,7 @@ function sitePrefix(routes) {
 
 // Redirects that ignore case (Gatsby's default), for an address that no route matched as it was
 // written: /REDIRECT finds /redirect's.
-/** @param {Entry[]} table */
+/** @param {Address[]} table */
 function caselessRedirects(table) {
   /** @type {import("find-my-way").Instance<import("find-my-way").HTTPVersion.V1>} */
   const router = FindMyWay({ caseSensitive: false, ignoreTrailingSlash: true, ignoreDuplicateSlashes: false })
@@ -172,10 +151,10 @@ function caselessRedirects(table) {
     const redirects = candidates.filter((c) => c.kind === "redirect" && c.route.ignoreCase !== false)
     if (redirects.length) router.on("GET", url, () => {}, { url, candidates: redirects, vary })
   }
-  /** @param {string} pathname @returns {{ entry: Entry, params: Record<string, string | undefined> } | undefined} */
+  /** @param {string} pathname @returns {{ address: Address, params: Record<string, string | undefined> } | undefined} */
   return (pathname) => {
     const found = router.find("GET", pathname)
-    return found ? { entry: /** @type {Entry} */ (found.store), params: found.params } : undefined
+    return found ? { address: /** @type {Address} */ (found.store), params: found.params } : undefined
   }
 }
 
@@ -236,6 +215,16 @@ function sameSite(location) {
 }
 
 /**
+ * Whether a Gatsby Function answers a path its route matched: one at a fixed address (/api/form) answers
+ * it as written, not with a slash added or taken away (/api/form/), as under gatsby develop; one with
+ * params or a wildcard answers either form.
+ * @param {FunctionRoute} route @param {string} pathname
+ */
+function functionAnswers(route, pathname) {
+  return /[:*]/.test(route.path) || pathname.endsWith("/") === route.path.endsWith("/")
+}
+
+/**
  * The one address of a page under trailingSlash, or undefined where the request already uses it
  * ("ignore" keeps both).
  * @param {TrailingSlash} trailingSlash @param {string} pathname
@@ -252,10 +241,10 @@ module.exports = {
   ROUTES_FILE,
   ENGINE,
   CONDITIONS,
-  readBuild,
   routeTable,
   caselessRedirects,
   conditionsHold,
+  functionAnswers,
   redirectLocation,
   canonicalPath,
   sameSite,

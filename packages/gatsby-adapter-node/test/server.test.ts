@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { connect, type Socket } from "node:net"
 import os from "node:os"
 import path from "node:path"
-import { brotliCompressSync, brotliDecompressSync, gunzipSync } from "node:zlib"
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib"
 import type { FastifyInstance } from "fastify"
 import { readSettings } from "../src/env"
 import { createServer, TIMEOUTS } from "../src/server"
@@ -50,15 +50,11 @@ const files: Record<string, string> = {
       if (req.url === "/ssr/") return res.status(500).setHeader("cache-control", "no-store").send("<h1>No dog</h1>")
       res.send("<h1>" + req.url + "</h1>")
     }`,
-  // A Gatsby Function that reads the request's stream itself, as Gatsby's compiled wrapper does (the
-  // fixture suite, test/fixture-suite/, runs functions that gatsby build compiled).
+  // A Gatsby Function that says what it was given (the fixture suites, test/*-suite/, run functions
+  // that gatsby build compiled).
   ".cache/functions/echo.js": `
-    module.exports = (req, res) => {
-      let body = ""
-      req.on("data", (chunk) => (body += chunk))
-      req.on("end", () =>
-        res.status(201).json({ method: req.method, query: req.query, cookies: req.cookies, url: req.originalUrl, rawUrl: req.rawUrl, body }))
-    }`,
+    module.exports = (req, res) =>
+      res.status(201).json({ method: req.method, query: req.query, cookies: req.cookies, url: req.originalUrl, rawUrl: req.rawUrl, body: req.body })`,
   ".cache/functions/fails-later.js": `
     module.exports = async () => { await new Promise((resolve) => setTimeout(resolve, 5)); throw new Error("too late") }`,
 }
@@ -87,8 +83,9 @@ const routes = {
     { type: "function", path: "/kept/:page/", functionId: "ssr-engine" },
     // A DSG page: Gatsby renders it once, at its first request.
     { type: "function", path: "/dsg/", functionId: "ssr-engine", cache: true },
-    { type: "function", path: "/api/echo/", functionId: "echo", headers: security },
-    { type: "function", path: "/api/fails-later/", functionId: "fails-later", headers: security },
+    // Gatsby gives a function's path without a trailing slash, whatever trailingSlash says.
+    { type: "function", path: "/api/echo", functionId: "echo", headers: security },
+    { type: "function", path: "/api/fails-later", functionId: "fails-later", headers: security },
     { type: "redirect", path: "/old-dogs/", toPath: "/ssr/", status: 301, headers: security },
     { type: "redirect", path: "/go/*", toPath: "/*", status: 302, headers: security },
     { type: "redirect", path: "https://old.example/*", toPath: "/", status: 301, headers: [] },
@@ -156,6 +153,13 @@ test("redirects a page's address without its trailing slash there, keeping the q
 
   expect(res.statusCode).toBe(301)
   expect(res.headers.location).toBe("/breeds/husky/?after=1.jpg")
+})
+
+test("says where a redirect goes in its body too, as plain text, for a client that does not follow it", async () => {
+  const res = await app.inject("/breeds/husky")
+
+  expect(res.headers["content-type"]).toBe("text/plain; charset=utf-8")
+  expect(res.body).toBe("Moved Permanently. Redirecting to /breeds/husky/\n")
 })
 
 test("sends the redirects that the site asked Gatsby for", async () => {
@@ -253,7 +257,7 @@ test("answers 405 with Allow to a POST to a page file", async () => {
   expect(res.headers.allow).toBe("GET, HEAD")
 })
 
-test("hands a Gatsby Function the request's own unread stream, its query, cookies and address", async () => {
+test("hands a Gatsby Function its parsed body, query, cookies and address", async () => {
   const res = await app.inject({
     method: "POST",
     url: "/api/echo?dog=pug",
@@ -268,26 +272,73 @@ test("hands a Gatsby Function the request's own unread stream, its query, cookie
     cookies: { favourite: "pug" },
     url: "/api/echo?dog=pug",
     rawUrl: "http://localhost:80/api/echo?dog=pug",
-    body: '{"name":"Rex"}',
+    body: { name: "Rex" },
   })
 })
 
-test("hands a Gatsby Function a compressed body as sent, for its own body parser to take or refuse", async () => {
+test("hands a Gatsby Function an empty body, {}, for a request that has none, as gatsby develop does", async () => {
+  const res = await app.inject("/api/echo")
+
+  expect(res.json().body).toEqual({})
+})
+
+test("answers 400 to malformed JSON without running the function, as gatsby develop does", async () => {
   const res = await app.inject({
     method: "POST",
     url: "/api/echo",
-    headers: { "content-type": "text/plain", "content-encoding": "zstd" },
-    payload: "compressed as the client chose",
+    headers: { "content-type": "application/json" },
+    payload: '{"name":',
+  })
+
+  expect(res.statusCode).toBe(400)
+  expect(res.headers["content-type"]).toBe("text/plain; charset=utf-8")
+  expect(res.body).toBe("Bad Request\n")
+})
+
+test("answers 413 to a body over the function's own limit (100 KB by default) without running it", async () => {
+  const res = await app.inject({
+    method: "POST",
+    url: "/api/echo",
+    headers: { "content-type": "text/plain" },
+    payload: "a".repeat(100 * 1024 + 1),
+  })
+
+  expect(res.statusCode).toBe(413)
+})
+
+test("hands a Gatsby Function a gzip body decompressed", async () => {
+  const res = await app.inject({
+    method: "POST",
+    url: "/api/echo",
+    headers: { "content-type": "text/plain", "content-encoding": "gzip" },
+    payload: gzipSync("compressed as the client chose"),
   })
 
   expect(res.statusCode).toBe(201)
   expect(res.json().body).toBe("compressed as the client chose")
 })
 
-test("answers a Gatsby Function at its address without a trailing slash, with no redirect", async () => {
+test("answers 415 to a body in an encoding the parsers cannot read, as gatsby develop does", async () => {
+  const res = await app.inject({
+    method: "POST",
+    url: "/api/echo",
+    headers: { "content-type": "text/plain", "content-encoding": "compress" },
+    payload: "compressed as the client chose",
+  })
+
+  expect(res.statusCode).toBe(415)
+})
+
+test("answers a Gatsby Function at its address, with no redirect to a trailing slash", async () => {
   const res = await app.inject("/api/echo")
 
   expect(res.statusCode).toBe(201)
+})
+
+test("answers 404 for a Gatsby Function's address with a slash added, as gatsby develop does", async () => {
+  const res = await app.inject("/api/echo/")
+
+  expect(res.statusCode).toBe(404)
 })
 
 test("shows the 500 page when a Gatsby Function fails after an await, and logs why", async () => {
@@ -417,6 +468,36 @@ test("shows the 404 page for an unknown address", async () => {
 
   expect(res.statusCode).toBe(404)
   expect(res.body).toContain("Page not found")
+})
+
+describe("for a site with no 404 or 500 page", () => {
+  let bare: FastifyInstance
+  let bareRoot: string
+  beforeAll(async () => {
+    bareRoot = mkdtempSync(path.join(os.tmpdir(), "no-error-pages-"))
+    cpSync(root, bareRoot, { recursive: true, filter: (source) => !/(404|500)\.html$/.test(source) })
+    bare = await createServer({ root: bareRoot, log: () => {} })
+  })
+  afterAll(async () => {
+    await bare.close()
+    rmSync(bareRoot, { recursive: true, force: true })
+  })
+
+  test("shows an HTML page that says Not Found, with status 404, at an unknown address", async () => {
+    const res = await bare.inject("/no-such-page/")
+
+    expect(res.statusCode).toBe(404)
+    expect(res.headers["content-type"]).toBe("text/html; charset=utf-8")
+    expect(res.body).toContain("<h1>Not Found</h1>")
+  })
+
+  test("answers 500 in plain text where a page's function throws", async () => {
+    const res = await bare.inject("/throws/")
+
+    expect(res.statusCode).toBe(500)
+    expect(res.headers["content-type"]).toBe("text/plain; charset=utf-8")
+    expect(res.body).toBe("Internal Server Error\n")
+  })
 })
 
 test("shows the 500 page when a page's function throws", async () => {

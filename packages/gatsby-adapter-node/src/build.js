@@ -1,0 +1,82 @@
+// @ts-check
+// The build that the server serves, loaded and checked once at start: the routes that the adapter
+// wrote (../index.js), what Gatsby compiled (the SSR engine, Gatsby Functions) and the error pages.
+// Each fault says which command makes what is missing.
+const { existsSync, readFileSync } = require("node:fs")
+const path = require("node:path")
+const { ROUTES_FILE } = require("./routes")
+
+/**
+ * @typedef {import("./routes").Build} Build
+ * @typedef {import("./functions").GatsbyFunction} GatsbyFunction
+ * @typedef {import("./functions").FunctionConfig} FunctionConfig
+ * @typedef {import("./engine").Engine} Engine
+ * @typedef {{ handler: GatsbyFunction & Engine, config: FunctionConfig | undefined }} Compiled
+ * @typedef {Build & { compiled: Map<string, Compiled>, errorPage: string | undefined,
+ *   hasNotFoundPage: boolean }} LoadedBuild
+ *   compiled: by functionId; errorPage: public/500.html, where the site has a 500 page;
+ *   hasNotFoundPage: whether the site has a 404 page (public/404.html)
+ */
+
+/** @param {string} root the site's folder @returns {LoadedBuild} */
+function loadBuild(root) {
+  const build = readRoutes(root)
+  const compiled = new Map(
+    build.functions.map(({ functionId, pathToEntryPoint }) => [
+      functionId,
+      loadCompiled(path.join(root, pathToEntryPoint)),
+    ]),
+  )
+  // The routes without the files: the site's public/ was deleted or not copied.
+  const appData = path.join(root, "public", "page-data", "app-data.json")
+  if (!existsSync(appData)) {
+    throw new Error(`The build's files are missing: there is no ${appData}. Run \`gatsby build\` again.`)
+  }
+  for (const route of build.routes) {
+    if (route.type === "function" && !compiled.has(route.functionId)) {
+      throw new Error(`The routes name a function ${route.functionId} that the build does not have`)
+    }
+  }
+  const errorFile = path.join(root, "public", "500.html")
+  return {
+    ...build,
+    compiled,
+    errorPage: existsSync(errorFile) ? readFileSync(errorFile, "utf8") : undefined,
+    hasNotFoundPage: existsSync(path.join(root, "public", "404.html")),
+  }
+}
+
+/** @param {string} root @returns {Build} */
+function readRoutes(root) {
+  /** @type {unknown} */
+  let build
+  try {
+    build = JSON.parse(readFileSync(path.join(root, ROUTES_FILE), "utf8"))
+  } catch (error) {
+    throw new Error(
+      `No build to serve in ${root} (${ROUTES_FILE}: ${error instanceof Error ? error.message : error}). ` +
+        "Run `gatsby build` in the site's folder first, with gatsby-adapter-node as the adapter in its " +
+        "gatsby-config, and start the server there (or name the folder with SITE_DIR).",
+    )
+  }
+  const routes = /** @type {{ routes?: unknown }} */ (build)?.routes
+  if (!Array.isArray(routes) || routes.length === 0) {
+    throw new Error(`${path.join(root, ROUTES_FILE)} lists no routes. Run \`gatsby build\` again.`)
+  }
+  return /** @type {Build} */ (build)
+}
+
+// What Gatsby compiled exports the handler as its default, and a Function's own config beside it.
+/** @param {string} file @returns {Compiled} */
+function loadCompiled(file) {
+  // gatsby develop deletes the SSR engine that gatsby build wrote.
+  if (!existsSync(file))
+    throw new Error(`The build has no ${file} (gatsby develop deletes it). Run \`gatsby build\` again.`)
+  /** @type {(GatsbyFunction & Engine) | { default: GatsbyFunction & Engine, config?: FunctionConfig }} */
+  const mod = require(file)
+  return typeof mod === "function"
+    ? { handler: mod, config: undefined }
+    : { handler: mod.default, config: mod.config }
+}
+
+module.exports = { loadBuild }

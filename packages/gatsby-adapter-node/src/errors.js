@@ -1,0 +1,55 @@
+// @ts-check
+// What the server answers when no route does, or something fails: the site's 404 and 500 pages where it
+// has them, a short plain answer for a client's mistakes (no stack, nothing a cache keeps).
+const { STATUS_CODES } = require("node:http")
+
+/**
+ * @typedef {import("fastify").FastifyRequest} FastifyRequest
+ * @typedef {import("fastify").FastifyReply} FastifyReply
+ * @typedef {import("fastify").FastifyError} FastifyError
+ */
+
+// For a site with no 404 page: a page all the same, as gatsby serve sends one, for a browser to show.
+const NOT_FOUND_HTML =
+  '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Not Found</title></head>' +
+  "<body><h1>Not Found</h1></body></html>\n"
+
+// A client's mistake: its status and name.
+/** @param {FastifyReply} reply @param {number} status */
+function plainError(reply, status) {
+  return reply
+    .code(status)
+    .header("cache-control", "no-store")
+    .type("text/plain; charset=utf-8")
+    .send(`${STATUS_CODES[status] ?? "Error"}\n`)
+}
+
+/** @param {{ hasNotFoundPage: boolean }} build @param {FastifyReply} reply */
+function sendNotFound({ hasNotFoundPage }, reply) {
+  reply.code(404).header("cache-control", "no-store")
+  return hasNotFoundPage
+    ? reply.sendFile("404.html")
+    : reply.type("text/html; charset=utf-8").send(NOT_FOUND_HTML)
+}
+
+/**
+ * fastify's error handler: the site's 500 page (plain text where it has none) for a failure, which goes
+ * to the failure log; a short message for a client's mistake (413 for a body too large, 414 for a path
+ * segment too long, ...).
+ * @param {{ errorPage: string | undefined, reportFailure: (error: unknown, request: FastifyRequest) => void }} options
+ */
+function errorHandler({ errorPage, reportFailure }) {
+  /** @param {FastifyError} error @param {FastifyRequest} request @param {FastifyReply} reply */
+  return (error, request, reply) => {
+    const status = typeof error.statusCode === "number" && error.statusCode >= 400 ? error.statusCode : 500
+    if (status >= 500) reportFailure(error, request)
+    if (status !== 500 || errorPage === undefined) return plainError(reply, status)
+    return reply
+      .code(500)
+      .header("cache-control", "no-store")
+      .type("text/html; charset=utf-8")
+      .send(errorPage)
+  }
+}
+
+module.exports = { plainError, sendNotFound, errorHandler }
