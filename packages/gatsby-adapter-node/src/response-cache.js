@@ -10,7 +10,7 @@ const { LRUCache } = require("lru-cache")
  * @typedef {Record<string, string | string[]>} Headers
  * @typedef {{ status: number, headers: Headers, body: Buffer }} Rendered what the engine answered
  * @typedef {{ method: string, url: string, headers: import("node:http").IncomingHttpHeaders }} CacheRequest
- * @typedef {{ rendered: Rendered, storedAt: number, policy?: CachePolicy }} Entry no policy: a DSG page
+ * @typedef {{ rendered: Rendered, storedAt: number, policy?: CachePolicy }} Kept an answer kept; no policy: a DSG page
  * @typedef {{ rendered: Rendered, headers: Headers, stale: boolean }} Hit
  *   headers: the answer's, with Age; stale: past its freshness, within stale-while-revalidate
  */
@@ -20,7 +20,7 @@ const { LRUCache } = require("lru-cache")
  *   maxBytes: the bound of the bodies and headers kept; one answer may take at most a sixteenth of it.
  */
 function createResponseCache({ maxBytes }) {
-  /** @type {LRUCache<string, Entry>} */
+  /** @type {LRUCache<string, Kept>} */
   const entries = new LRUCache({
     maxSize: maxBytes,
     maxEntrySize: Math.max(1, Math.floor(maxBytes / 16)),
@@ -65,11 +65,11 @@ function createResponseCache({ maxBytes }) {
 
     /**
      * Keeps a GET's answer if a shared cache may, and forgets the key's earlier one if not. A DSG
-     * page (forBuild) is kept until the server stops, as Gatsby builds it once.
-     * @param {string} key @param {CacheRequest} request @param {Rendered} rendered @param {boolean} forBuild
+     * page (keptForBuild) is kept until the server stops, as Gatsby builds it once.
+     * @param {string} key @param {CacheRequest} request @param {Rendered} rendered @param {boolean} keptForBuild
      * @returns {boolean} whether it was kept
      */
-    store(key, request, rendered, forBuild) {
+    store(key, request, rendered, keptForBuild) {
       const { headers } = rendered
       const mayKeep =
         request.method === "GET" &&
@@ -77,9 +77,9 @@ function createResponseCache({ maxBytes }) {
         // A cookie is one visitor's; http-cache-semantics would keep a public answer that sets one.
         !("set-cookie" in headers) &&
         // Without either, no answer is fresh for a moment (most server-rendered pages): no policy to read.
-        (forBuild || "cache-control" in headers || "expires" in headers)
+        (keptForBuild || "cache-control" in headers || "expires" in headers)
       const policy =
-        mayKeep && !forBuild ? new CachePolicy(asShared(request), rendered, { shared: true }) : undefined
+        mayKeep && !keptForBuild ? new CachePolicy(asShared(request), rendered, { shared: true }) : undefined
       if (!mayKeep || (policy && !(policy.storable() && policy.timeToLive() > 0))) {
         entries.delete(key)
         return false
