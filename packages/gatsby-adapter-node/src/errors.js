@@ -2,17 +2,13 @@
 // What the server answers when no route does, or something fails: the site's 404 and 500 pages where it
 // has them, a short plain answer for a client's mistakes (no stack, nothing a cache keeps).
 const { STATUS_CODES } = require("node:http")
+const { NOT_FOUND_PAGE } = require("./express-bodies")
 
 /**
  * @typedef {import("fastify").FastifyRequest} FastifyRequest
  * @typedef {import("fastify").FastifyReply} FastifyReply
  * @typedef {import("fastify").FastifyError} FastifyError
  */
-
-// For a site with no 404 page: a page all the same, as gatsby serve sends one, for a browser to show.
-const NOT_FOUND_HTML =
-  '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Not Found</title></head>' +
-  "<body><h1>Not Found</h1></body></html>\n"
 
 // A client's mistake: its status and name.
 /** @param {FastifyReply} reply @param {number} status */
@@ -24,12 +20,13 @@ function plainError(reply, status) {
     .send(`${STATUS_CODES[status] ?? "Error"}\n`)
 }
 
+// The site's 404 page; for a site with none, the page that gatsby serve sends all the same.
 /** @param {{ hasNotFoundPage: boolean }} build @param {FastifyReply} reply */
 function sendNotFound({ hasNotFoundPage }, reply) {
   reply.code(404).header("cache-control", "no-store")
   return hasNotFoundPage
     ? reply.sendFile("404.html")
-    : reply.type("text/html; charset=utf-8").send(NOT_FOUND_HTML)
+    : reply.type("text/html; charset=utf-8").send(NOT_FOUND_PAGE)
 }
 
 /**

@@ -11,7 +11,7 @@ const bodyParser = require("body-parser")
 const cookie = require("cookie")
 const multer = require("multer")
 const { plainError } = require("./errors")
-const { redirectText } = require("./redirects")
+const { redirectBody } = require("./express-bodies")
 
 /**
  * @typedef {import("fastify").FastifyRequest} FastifyRequest
@@ -115,7 +115,7 @@ function functionStage({ compiled, everyPath, errorPage, reportFailure }) {
       return plainError(reply, refusedBodyStatus(error))
     }
     reply.hijack()
-    const res = expressResponse(reply.raw, request.method)
+    const res = expressResponse(request.raw, reply.raw)
     for (const { key, value } of route.headers ?? everyPath) res.setHeader(key, value)
     /** @type {FailureHandler} */
     const failed = (error) => {
@@ -149,15 +149,15 @@ function safeCookies(header) {
 
 /**
  * Node's response with what Express adds and Gatsby documents (GatsbyFunctionResponse).
- * @param {ServerResponse} raw @param {string} method
+ * @param {IncomingMessage} req @param {ServerResponse} raw
  * @returns {GatsbyFunctionResponse}
  */
-function expressResponse(raw, method) {
-  /** @param {string} type @param {string | Buffer} body */
+function expressResponse(req, raw) {
+  /** @param {string | undefined} type @param {string | Buffer} body */
   const end = (type, body) => {
-    if (!res.hasHeader("content-type")) res.setHeader("content-type", type)
+    if (type && !res.hasHeader("content-type")) res.setHeader("content-type", type)
     res.setHeader("content-length", Buffer.byteLength(body))
-    res.end(method === "HEAD" ? undefined : body)
+    res.end(req.method === "HEAD" ? undefined : body)
     return res
   }
   const res = /** @type {GatsbyFunctionResponse} */ (
@@ -179,7 +179,8 @@ function expressResponse(raw, method) {
           typeof statusOrUrl === "number" ? [statusOrUrl, url ?? "/"] : [302, statusOrUrl]
         res.statusCode = status
         res.setHeader("location", location)
-        return end("text/plain; charset=utf-8", redirectText(status, location))
+        const { type, body } = redirectBody(req, status, location)
+        return end(type, body)
       },
     })
   )

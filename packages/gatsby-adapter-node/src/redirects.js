@@ -1,7 +1,8 @@
 // @ts-check
 // Redirects: those the site asked Gatsby for (createRedirect), where their conditions hold, and the one
-// address of a page under trailingSlash. Each with Express's short body, as gatsby serve sends them.
-const { STATUS_CODES } = require("node:http")
+// address of a page under trailingSlash. Each with the short body that gatsby serve sends
+// (express-bodies.js).
+const { redirectBody, trailingSlashRedirectPage } = require("./express-bodies")
 const { conditionsHold, redirectLocation } = require("./routes")
 
 /**
@@ -10,19 +11,21 @@ const { conditionsHold, redirectLocation } = require("./routes")
  * @typedef {Extract<import("./routes").Candidate, { kind: "redirect" }>} RedirectCandidate
  */
 
-// What Express says in the body of a redirect, for a client that does not follow it.
-/** @param {number} status @param {string} location */
-function redirectText(status, location) {
-  return `${STATUS_CODES[status] ?? "Redirecting"}. Redirecting to ${location}\n`
+/** @param {FastifyRequest} request @param {FastifyReply} reply @param {string} location @param {number} status */
+function sendRedirect(request, reply, location, status) {
+  const { type, body } = redirectBody(request.raw, status, location)
+  if (type) reply.type(type)
+  return reply.code(status).header("location", location).send(body)
 }
 
-/** @param {FastifyReply} reply @param {string} location @param {number} status */
-function sendRedirect(reply, location, status) {
+// A page's one address under trailingSlash, with the page that gatsby serve sends for it (serve-static's).
+/** @param {FastifyReply} reply @param {string} location */
+function sendTrailingSlashRedirect(reply, location) {
   return reply
-    .code(status)
+    .code(301)
     .header("location", location)
-    .type("text/plain; charset=utf-8")
-    .send(redirectText(status, location))
+    .type("text/html; charset=utf-8")
+    .send(trailingSlashRedirectPage(location))
 }
 
 /**
@@ -39,8 +42,8 @@ function redirectStage(countryHeader) {
     if (!conditionsHold(candidate.route, request.headers, countryHeader)) return undefined
     const params = /** @type {Record<string, string | undefined>} */ (request.params)
     const location = redirectLocation(candidate.route, params, pathname, query)
-    return sendRedirect(reply.headers(candidate.headers), location, candidate.route.status)
+    return sendRedirect(request, reply.headers(candidate.headers), location, candidate.route.status)
   }
 }
 
-module.exports = { redirectStage, redirectText, sendRedirect }
+module.exports = { redirectStage, sendTrailingSlashRedirect }

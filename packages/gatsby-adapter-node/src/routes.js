@@ -215,13 +215,17 @@ function sameSite(location) {
 }
 
 /**
- * Whether a Gatsby Function answers a path its route matched: one at a fixed address (/api/form) answers
- * it as written, not with a slash added or taken away (/api/form/), as under gatsby develop; one with
- * params or a wildcard answers either form.
- * @param {FunctionRoute} route @param {string} pathname
+ * Whether a candidate answers a path that its address's pattern matched. The router takes either form
+ * of a path, with or without a trailing slash, for a page's sake (trailingSlash then picks one); a file
+ * (/app.js) answers at its name alone, not at /app.js/, and a Gatsby Function at a fixed address at
+ * /api/form alone, not /api/form/, as under gatsby serve and develop (whatever form the manifest gives
+ * its path in). A function with params or a wildcard answers either form.
+ * @param {Candidate} candidate @param {string} pathname
  */
-function functionAnswers(route, pathname) {
-  return /[:*]/.test(route.path) || pathname.endsWith("/") === route.path.endsWith("/")
+function answersAt(candidate, pathname) {
+  if (candidate.kind === "file") return candidate.page || !pathname.endsWith("/")
+  if (candidate.kind !== "function") return true
+  return /[:*]/.test(candidate.route.path) || !pathname.endsWith("/")
 }
 
 /**
@@ -244,7 +248,7 @@ module.exports = {
   routeTable,
   caselessRedirects,
   conditionsHold,
-  functionAnswers,
+  answersAt,
   redirectLocation,
   canonicalPath,
   sameSite,

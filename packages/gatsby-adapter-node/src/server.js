@@ -15,7 +15,7 @@ const { engineStage } = require("./engine")
 const { errorHandler, plainError, sendNotFound } = require("./errors")
 const { boundedFailureLog } = require("./failure-log")
 const { functionStage } = require("./functions")
-const { redirectStage, sendRedirect } = require("./redirects")
+const { redirectStage, sendTrailingSlashRedirect } = require("./redirects")
 const routes = require("./routes")
 const { FILE_METHODS, refuseMethod, sendFile } = require("./static")
 
@@ -164,16 +164,14 @@ async function createServer({
         if (redirected) return redirected
         continue
       }
-      if (candidate.kind === "function") {
-        if (!routes.functionAnswers(candidate.route, pathname)) continue
-        return runFunction(candidate.route, request, reply)
-      }
+      if (!routes.answersAt(candidate, pathname)) continue
+      if (candidate.kind === "function") return runFunction(candidate.route, request, reply)
       if (candidate.kind === "file" && !FILE_METHODS.includes(request.method)) return refuseMethod(reply)
       const canonical =
         candidate.page && FILE_METHODS.includes(request.method)
           ? routes.canonicalPath(build.trailingSlash, pathname)
           : undefined
-      if (canonical) return sendRedirect(reply, `${canonical}${query}`, 301)
+      if (canonical) return sendTrailingSlashRedirect(reply, `${canonical}${query}`)
       if (candidate.kind === "engine") return renderPage(candidate.route, request, reply)
       return sendFile(candidate, address.vary, reply)
     }

@@ -5,8 +5,10 @@
 const {
   copyFileSync,
   cpSync,
+  existsSync,
   lstatSync,
   mkdirSync,
+  readFileSync,
   readlinkSync,
   rmSync,
   symlinkSync,
@@ -32,10 +34,13 @@ async function writeStandalone({ siteDir, functions }) {
   const gatsbyFiles = functions.flatMap(({ pathToEntryPoint, requiredFiles }) =>
     [pathToEntryPoint, ...requiredFiles].map(fromSite),
   )
-  const traced = await nodeFileTrace([startFile, ...gatsbyFiles.filter((file) => /\.[cm]?js$/.test(file))], {
-    base: path.parse(siteDir).root,
-  })
-  const fileList = [...traced.fileList].map((file) => path.join(path.parse(siteDir).root, file))
+  const base = path.parse(siteDir).root
+  const trace = async (/** @type {string[]} */ entries) =>
+    [...(await nodeFileTrace(entries, { base })).fileList].map((file) => path.join(base, file))
+  const firstPass = await trace([startFile, ...gatsbyFiles.filter((file) => /\.[cm]?js$/.test(file))])
+  // A package's "module-sync" export (async-function's, under get-intrinsic), which Node 20.19 and
+  // later load and the tracer can pass over (in an array of targets), is traced too.
+  const fileList = [...firstPass, ...(await trace(moduleSyncFiles(firstPass)))]
   // The folder that holds the site, this package and the node_modules they load: the site's own, or a
   // repository's when the site is one of its workspaces. The standalone folder keeps the layout below
   // it. A node_modules counts where Node looks for packages, in a folder above the site or this
@@ -83,6 +88,36 @@ async function writeStandalone({ siteDir, functions }) {
       `require("./${start}")\n`,
   )
   return { dir: outDir, files: files.size }
+}
+
+/**
+ * The files that the traced packages' exports name under a "module-sync" condition.
+ * @param {string[]} fileList absolute paths @returns {string[]}
+ */
+function moduleSyncFiles(fileList) {
+  /** @type {string[]} */
+  const found = []
+  for (const manifest of fileList.filter((file) => path.basename(file) === "package.json")) {
+    /** @type {unknown} */
+    let exportsField
+    try {
+      exportsField = JSON.parse(readFileSync(manifest, "utf8")).exports
+    } catch {
+      continue
+    }
+    /** @param {unknown} value @param {boolean} underModuleSync */
+    const walk = (value, underModuleSync) => {
+      if (typeof value === "string") {
+        if (underModuleSync && value.startsWith("./")) found.push(path.join(path.dirname(manifest), value))
+      } else if (Array.isArray(value)) {
+        for (const item of value) walk(item, underModuleSync)
+      } else if (value && typeof value === "object") {
+        for (const [key, item] of Object.entries(value)) walk(item, underModuleSync || key === "module-sync")
+      }
+    }
+    walk(exportsField, false)
+  }
+  return found.filter((file) => existsSync(file))
 }
 
 /** @param {string} dir an absolute path @returns {string[]} it and every folder above it */

@@ -1,7 +1,79 @@
-import { rmSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { createHash } from "node:crypto"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import os from "node:os"
 import path from "node:path"
+import { INSTALL_ENV, PACKED_ENV, SITES } from "./sites"
 
-// Every run builds the fixture site afresh, in each configuration (fixture.ts).
-export default function clearBuilds(): void {
-  rmSync(path.join(__dirname, ".builds"), { recursive: true, force: true })
+// The package as its users get it: `npm pack`, then the tarball installed, with Gatsby and React, into
+// a folder outside this repository (no workspace, no hoisting by chance), once per run. Each fixture
+// site is then a copy of its own beside that install (sites.ts). An install of the same tarball is
+// kept between runs, since it takes a minute; any other is removed.
+
+const packageDir = path.join(__dirname, "..")
+const repository = path.join(packageDir, "../..")
+
+function run(command: string, args: string[], cwd: string): string {
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, npm_config_loglevel: "error" },
+  })
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(" ")} failed:\n${result.stdout}${result.stderr}`)
+  return result.stdout
+}
+
+// Gatsby and React in the versions the repository uses, so that the install finds them in npm's cache.
+function installedVersion(name: string): string {
+  const manifest = JSON.parse(
+    readFileSync(path.join(repository, "node_modules", name, "package.json"), "utf8"),
+  )
+  return `^${(manifest as { version: string }).version}`
+}
+
+export default function installPackedAdapter(): void {
+  const packDir = path.join(os.tmpdir(), "gatsby-adapter-node-pack")
+  rmSync(packDir, { recursive: true, force: true })
+  mkdirSync(packDir)
+  const [packed] = JSON.parse(
+    run("npm", ["pack", "--json", "--pack-destination", packDir], packageDir),
+  ) as Array<{
+    filename: string
+    size: number
+    entryCount: number
+  }>
+  const tarball = path.join(packDir, packed.filename)
+  const digest = createHash("sha256").update(readFileSync(tarball)).digest("hex").slice(0, 12)
+  const install = path.join(os.tmpdir(), `gatsby-adapter-node-install-${digest}`)
+  for (const stale of readdirSync(os.tmpdir()).filter((name) =>
+    name.startsWith("gatsby-adapter-node-install-"),
+  )) {
+    if (path.join(os.tmpdir(), stale) !== install)
+      rmSync(path.join(os.tmpdir(), stale), { recursive: true, force: true })
+  }
+  const done = path.join(install, "node_modules", ".installed")
+  if (!existsSync(done)) {
+    rmSync(install, { recursive: true, force: true })
+    mkdirSync(install)
+    const manifest = {
+      private: true,
+      dependencies: {
+        gatsby: installedVersion("gatsby"),
+        "gatsby-adapter-node": `file:${tarball}`,
+        react: installedVersion("react"),
+        "react-dom": installedVersion("react-dom"),
+      },
+      // Gatsby's sharp 0.32 downloads libvips at install, which this machine cannot; the fixture sites
+      // process no images. A user's own install gets the sharp that Gatsby asks for.
+      overrides: { sharp: `file:${path.join(repository, "sharp-stand-in")}` },
+    }
+    writeFileSync(path.join(install, "package.json"), JSON.stringify(manifest, null, 2))
+    // --install-links copies the stand-in in, as a registry package would be, rather than linking to it.
+    run("npm", ["install", "--prefer-offline", "--install-links", "--no-audit", "--no-fund"], install)
+    writeFileSync(done, "")
+  }
+  process.env[INSTALL_ENV] = install
+  process.env[PACKED_ENV] = JSON.stringify({ files: packed.entryCount, bytes: packed.size })
+  rmSync(SITES, { recursive: true, force: true })
 }

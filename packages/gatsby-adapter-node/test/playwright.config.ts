@@ -1,20 +1,23 @@
 import { defineConfig } from "@playwright/test"
 import { CHROMIUM_FLAGS, findChromium } from "../../../e2e/chromium"
-import type { Configuration } from "./fixture"
+import type { Configuration } from "./sites"
 
-// The fixture site, built by the adapter and served by `node start.js`, in every configuration of
-// Gatsby's own adapter suite: trailingSlash always, never and ignore, and a pathPrefix.
-const configurations: Record<string, Configuration> = {
-  always: { trailingSlash: "always", pathPrefix: "" },
-  never: { trailingSlash: "never", pathPrefix: "" },
-  ignore: { trailingSlash: "ignore", pathPrefix: "" },
-  "prefix, never": { trailingSlash: "never", pathPrefix: "/prefix" },
+// The fixture sites, each built with the packed adapter (global-setup.ts) and served from its standalone
+// folder alone (sites.ts). apps/basic, modelled on Gatsby's own adapter suite, in each of its
+// configurations: trailingSlash always, never and ignore, and a pathPrefix (fixture-suite/). Sites
+// modelled on ones that nobody here wrote, each compared route by route with `gatsby serve` on the
+// same build, and driven in Chromium where they have something to click (starters/).
+const basic: Record<string, Configuration> = {
+  always: { app: "basic", trailingSlash: "always", pathPrefix: "" },
+  never: { app: "basic", trailingSlash: "never", pathPrefix: "" },
+  ignore: { app: "basic", trailingSlash: "ignore", pathPrefix: "" },
+  "prefix, never": { app: "basic", trailingSlash: "never", pathPrefix: "/prefix" },
 }
+const starters = ["starter-default", "no-404-page", "functions", "client-only"]
 
 export default defineConfig<{ configuration: Configuration }>({
-  testDir: "fixture-suite",
   globalSetup: "./global-setup.ts",
-  // Each configuration builds the site (about a minute here); two builds at once would share two cores.
+  // Each project builds a site (about a minute here); two builds at once would share two cores.
   workers: 1,
   timeout: 30_000,
   reporter: [
@@ -26,5 +29,18 @@ export default defineConfig<{ configuration: Configuration }>({
     launchOptions: { executablePath: findChromium(), args: CHROMIUM_FLAGS },
     trace: "retain-on-failure",
   },
-  projects: Object.entries(configurations).map(([name, configuration]) => ({ name, use: { configuration } })),
+  projects: [
+    ...Object.entries(basic).map(([name, configuration]) => ({
+      name,
+      testDir: "fixture-suite",
+      use: { configuration },
+    })),
+    ...starters.map((app) => ({
+      name: app,
+      testDir: "starters",
+      // What every site is checked for, and what its own spec clicks through.
+      testMatch: ["same-as-gatsby-serve.spec.ts", `${app}.spec.ts`],
+      use: { configuration: { app, trailingSlash: "always", pathPrefix: "" } satisfies Configuration },
+    })),
+  ],
 })

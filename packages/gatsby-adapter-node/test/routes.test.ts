@@ -2,7 +2,7 @@ import {
   canonicalPath,
   caselessRedirects,
   conditionsHold,
-  functionAnswers,
+  answersAt,
   redirectLocation,
   routeTable,
   sameSite,
@@ -12,7 +12,7 @@ import {
 
 type Build = Parameters<typeof routeTable>[0]
 type Redirect = Parameters<typeof conditionsHold>[0]
-type FunctionRoute = Parameters<typeof functionAnswers>[0]
+type Candidate = Parameters<typeof answersAt>[0]
 
 type Route = Build["routes"][number]
 
@@ -23,6 +23,16 @@ const page = (path: string, filePath = `public${path}index.html`): Route => ({
   headers: [],
 })
 const file = (path: string): Route => ({ type: "static", path, filePath: `public${path}`, headers: [] })
+const fileCandidate = (path: string, page: boolean): Candidate => ({
+  kind: "file",
+  route: { type: "static", path, filePath: `public${path}`, headers: [] },
+  page,
+  headers: {},
+})
+const fn = (path: string): Candidate => ({
+  kind: "function",
+  route: { type: "function", path, functionId: "f" },
+})
 const engine = (path: string): Route => ({ type: "function", path, functionId: "ssr-engine" })
 const redirect = (path: string, toPath: string, more: Partial<Redirect> = {}): Redirect => ({
   type: "redirect",
@@ -177,14 +187,21 @@ test.each<[string, Redirect["conditions"], Record<string, string>, boolean]>([
   expect(conditionsHold(redirect("/", "/x/", { conditions }), headers, "x-country")).toBe(expected)
 })
 
-test.each<[string, string, string, boolean]>([
-  ["at a fixed address, as written", "/api/form", "/api/form", true],
-  ["at a fixed address, not with a slash added", "/api/form", "/api/form/", false],
-  ["with a param, either form", "/api/users/:id", "/api/users/1/", true],
-  ["with a wildcard, either form", "/api/files/*", "/api/files/a/b", true],
-])("a Gatsby Function answers %s", (_rule, routePath, pathname, expected) => {
-  const route: FunctionRoute = { type: "function", path: routePath, functionId: "f" }
-  expect(functionAnswers(route, pathname)).toBe(expected)
+test.each<[string, Candidate, string, boolean]>([
+  ["a file at its name", fileCandidate("/app.js", false), "/app.js", true],
+  ["a file not with a slash added", fileCandidate("/app.js", false), "/app.js/", false],
+  ["a page at either form", fileCandidate("/about/", true), "/about", true],
+  ["a function at a fixed address, without a slash", fn("/api/form/"), "/api/form", true],
+  [
+    "a function at a fixed address, not with a slash, whatever the manifest's form",
+    fn("/api/form/"),
+    "/api/form/",
+    false,
+  ],
+  ["a function with a param, either form", fn("/api/users/:id"), "/api/users/1/", true],
+  ["a function with a wildcard, either form", fn("/api/files/*"), "/api/files/a/b", true],
+])("%s answers", (_rule, candidate, pathname, expected) => {
+  expect(answersAt(candidate, pathname)).toBe(expected)
 })
 
 test.each<[string, string, string]>([

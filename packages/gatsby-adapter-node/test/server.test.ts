@@ -83,9 +83,9 @@ const routes = {
     { type: "function", path: "/kept/:page/", functionId: "ssr-engine" },
     // A DSG page: Gatsby renders it once, at its first request.
     { type: "function", path: "/dsg/", functionId: "ssr-engine", cache: true },
-    // Gatsby gives a function's path without a trailing slash, whatever trailingSlash says.
-    { type: "function", path: "/api/echo", functionId: "echo", headers: security },
-    { type: "function", path: "/api/fails-later", functionId: "fails-later", headers: security },
+    // Gatsby gives a function's path in trailingSlash's form, though it answers without the slash.
+    { type: "function", path: "/api/echo/", functionId: "echo", headers: security },
+    { type: "function", path: "/api/fails-later/", functionId: "fails-later", headers: security },
     { type: "redirect", path: "/old-dogs/", toPath: "/ssr/", status: 301, headers: security },
     { type: "redirect", path: "/go/*", toPath: "/*", status: 302, headers: security },
     { type: "redirect", path: "https://old.example/*", toPath: "/", status: 301, headers: [] },
@@ -155,11 +155,27 @@ test("redirects a page's address without its trailing slash there, keeping the q
   expect(res.headers.location).toBe("/breeds/husky/?after=1.jpg")
 })
 
-test("says where a redirect goes in its body too, as plain text, for a client that does not follow it", async () => {
-  const res = await app.inject("/breeds/husky")
+test("says where a page's one address is in a page of its own, as gatsby serve does", async () => {
+  const res = await app.inject("/breeds/husky?a=1&b=2")
+
+  expect(res.headers["content-type"]).toBe("text/html; charset=utf-8")
+  expect(res.body).toContain("<pre>Redirecting to /breeds/husky/?a=1&amp;b=2</pre>")
+})
+
+test("says where a site's redirect goes in a text body, for a client that does not follow it", async () => {
+  const res = await app.inject("/old-dogs/")
 
   expect(res.headers["content-type"]).toBe("text/plain; charset=utf-8")
-  expect(res.body).toBe("Moved Permanently. Redirecting to /breeds/husky/\n")
+  expect(res.body).toBe("Moved Permanently. Redirecting to /ssr/")
+})
+
+test("says where a site's redirect goes in HTML, with a link, to a browser, as Express does", async () => {
+  const res = await app.inject({ url: "/old-dogs/?a=1&b=2", headers: { accept: "text/html,*/*;q=0.8" } })
+
+  expect(res.headers["content-type"]).toBe("text/html; charset=utf-8")
+  expect(res.body).toBe(
+    '<p>Moved Permanently. Redirecting to <a href="/ssr/?a=1&amp;b=2">/ssr/?a=1&amp;b=2</a></p>',
+  )
 })
 
 test("sends the redirects that the site asked Gatsby for", async () => {
@@ -488,7 +504,7 @@ describe("for a site with no 404 or 500 page", () => {
 
     expect(res.statusCode).toBe(404)
     expect(res.headers["content-type"]).toBe("text/html; charset=utf-8")
-    expect(res.body).toContain("<h1>Not Found</h1>")
+    expect(res.body).toContain("<pre>Not Found</pre>")
   })
 
   test("answers 500 in plain text where a page's function throws", async () => {

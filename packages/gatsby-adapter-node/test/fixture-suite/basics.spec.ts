@@ -1,4 +1,4 @@
-import { expect, test, waitForHydration } from "../fixture"
+import { expect, test, waitForHydration } from "../sites"
 
 // Mirrors Gatsby's adapter suite: basics.cy.ts and slices.cy.ts.
 

@@ -1,4 +1,4 @@
-import { expect, test, waitForHydration } from "../fixture"
+import { expect, test, waitForHydration } from "../sites"
 
 // Mirrors Gatsby's adapter suite: client-only.cy.ts. Direct visits to routes that only the browser's
 // router knows, the base of a wildcard included.

@@ -1,4 +1,4 @@
-import { expect, test } from "../fixture"
+import { expect, test } from "../sites"
 
 // Mirrors Gatsby's adapter suite: dsg.cy.ts. Deferred pages, rendered by the engine on request; and,
 // beyond it, kept by the server for the life of the build.

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs"
 import path from "node:path"
-import { expect, test } from "../fixture"
+import { expect, test } from "../sites"
 
 // Mirrors Gatsby's adapter suite: functions.cy.ts; then what Gatsby's compiled wrapper does with a
 // request's body, which only a function that `gatsby build` compiled shows.

@@ -1,4 +1,4 @@
-import { expect, test, type Configuration } from "../fixture"
+import { expect, test, type Configuration } from "../sites"
 
 // Mirrors Gatsby's adapter suite: headers.cy.ts; and gatsby-config's headers on what Gatsby Functions
 // answer, which Gatsby's routes do not carry.

@@ -1,4 +1,4 @@
-import { COUNTRY_HEADER, expect, getTarget, test } from "../fixture"
+import { COUNTRY_HEADER, expect, getTarget, test } from "../sites"
 
 // Mirrors Gatsby's adapter suite: redirects.cy.ts; and what createRedirect documents beyond it:
 // conditions (country from a CDN's header, language), ignoreCase, a splat.

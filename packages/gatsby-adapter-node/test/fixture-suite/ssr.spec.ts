@@ -1,4 +1,4 @@
-import { expect, getTarget, test } from "../fixture"
+import { expect, getTarget, test } from "../sites"
 
 // Mirrors Gatsby's adapter suite: ssr.cy.ts; and request targets in absolute form (RFC 9112).
 

@@ -1,4 +1,4 @@
-import { expect, test, waitForHydration, withTrailingSlash } from "../fixture"
+import { expect, test, waitForHydration, withTrailingSlash } from "../sites"
 
 // Mirrors Gatsby's adapter suite: trailing-slash.cy.ts. One address a page, the form trailingSlash picks;
 // "ignore" answers both.

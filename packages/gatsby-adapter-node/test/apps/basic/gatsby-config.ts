@@ -1,6 +1,5 @@
 import type { GatsbyConfig } from "gatsby"
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the adapter is plain CommonJS
-const nodeAdapter = require("../../..") as typeof import("../../..")
+import nodeAdapter from "gatsby-adapter-node"
 
 // The configuration under test comes from the suite (../../fixture.ts): TRAILING_SLASH, PATH_PREFIX.
 const config: GatsbyConfig = {

@@ -1,0 +1,5 @@
+// The suite waits for this mark before it clicks a link: before hydration a click is a full page load.
+/** @type {import("gatsby").GatsbyBrowser["onInitialClientRender"]} */
+exports.onInitialClientRender = () => {
+  document.documentElement.dataset.hydrated = "true"
+}

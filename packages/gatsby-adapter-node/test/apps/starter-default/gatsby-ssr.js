@@ -1,0 +1,4 @@
+/** @type {import("gatsby").GatsbySSR["onRenderBody"]} */
+exports.onRenderBody = ({ setHtmlAttributes }) => {
+  setHtmlAttributes({ lang: "en" })
+}
