@@ -2,7 +2,7 @@
 // What the server answers when no route does, or something fails: the site's 404 and 500 pages where it
 // has them, a short plain answer for a client's mistakes (no stack, nothing a cache keeps).
 const { STATUS_CODES } = require("node:http")
-const { NOT_FOUND_PAGE } = require("./express-bodies")
+const { errorStatusPage } = require("./express-bodies")
 
 /**
  * @typedef {import("fastify").FastifyRequest} FastifyRequest
@@ -26,7 +26,7 @@ function sendNotFound({ hasNotFoundPage }, reply) {
   reply.code(404).header("cache-control", "no-store")
   return hasNotFoundPage
     ? reply.sendFile("404.html")
-    : reply.type("text/html; charset=utf-8").send(NOT_FOUND_PAGE)
+    : reply.type("text/html; charset=utf-8").send(errorStatusPage(404))
 }
 
 /**

@@ -1,7 +1,8 @@
 // @ts-check
 // The short bodies that gatsby serve's Express sends for a redirect or a missing page, so that a client
 // gets the same answer from this server: Express's res.redirect (text or HTML, as the client prefers),
-// serve-static's page for a trailing-slash redirect, and finalhandler's for a page that is not there.
+// serve-static's page for a trailing-slash redirect, and finalhandler's for an error status (a page
+// that is not there, a body a Function's parsers refuse).
 const { STATUS_CODES } = require("node:http")
 const accepts = require("accepts")
 
@@ -42,6 +43,8 @@ function redirectBody(req, status, location) {
 const trailingSlashRedirectPage = (location) =>
   htmlDocument("Redirecting", `Redirecting to ${escapeHtml(location)}`)
 
-const NOT_FOUND_PAGE = htmlDocument("Error", "Not Found")
+// finalhandler's page for an error status, as Express sends it in production: the status's name.
+/** @param {number} status */
+const errorStatusPage = (status) => htmlDocument("Error", escapeHtml(STATUS_CODES[status] ?? "Error"))
 
-module.exports = { NOT_FOUND_PAGE, redirectBody, trailingSlashRedirectPage }
+module.exports = { errorStatusPage, redirectBody, trailingSlashRedirectPage }

@@ -10,8 +10,7 @@ const { STATUS_CODES } = require("node:http")
 const bodyParser = require("body-parser")
 const cookie = require("cookie")
 const multer = require("multer")
-const { plainError } = require("./errors")
-const { redirectBody } = require("./express-bodies")
+const { errorStatusPage, redirectBody } = require("./express-bodies")
 
 /**
  * @typedef {import("fastify").FastifyRequest} FastifyRequest
@@ -112,7 +111,12 @@ function functionStage({ compiled, everyPath, errorPage, reportFailure }) {
     try {
       await parseBody(/** @type {Middleware[]} */ (parsers.get(route.functionId)), req, reply.raw)
     } catch (error) {
-      return plainError(reply, refusedBodyStatus(error))
+      const status = refusedBodyStatus(error)
+      return reply
+        .code(status)
+        .header("cache-control", "no-store")
+        .type("text/html; charset=utf-8")
+        .send(errorStatusPage(status))
     }
     reply.hijack()
     const res = expressResponse(request.raw, reply.raw)

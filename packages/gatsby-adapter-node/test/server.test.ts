@@ -307,8 +307,8 @@ test("answers 400 to malformed JSON without running the function, as gatsby deve
   })
 
   expect(res.statusCode).toBe(400)
-  expect(res.headers["content-type"]).toBe("text/plain; charset=utf-8")
-  expect(res.body).toBe("Bad Request\n")
+  expect(res.headers["content-type"]).toBe("text/html; charset=utf-8")
+  expect(res.body).toContain("<pre>Bad Request</pre>")
 })
 
 test("answers 413 to a body over the function's own limit (100 KB by default) without running it", async () => {
