@@ -155,11 +155,10 @@ test("answers every route of the build as gatsby serve does, but for the differe
     if (diff.length) found[key] = diff.join("; ")
     compared++
   }
-  test.info().annotations.push({
-    type: "compared",
-    description: `${compared} requests, ${compared - Object.keys(found).length} the same`,
-  })
-
+  // For the record (the report, and a run's output): how much was compared.
+  const summary = `${configuration.app}: ${compared} requests, ${compared - Object.keys(found).length} answered the same`
+  test.info().annotations.push({ type: "compared", description: summary })
+  console.log(summary)
   const expected = Object.fromEntries(
     Object.entries(deliberate[configuration.app]).map(([key, { differs }]) => [key, differs]),
   )
