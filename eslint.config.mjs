@@ -11,7 +11,7 @@ export default tseslint.config(
       // The lab's builds, and the guide's page kept as the guide wrote it (an unused `error` and all).
       ...["lab/.builds/", "lab/guide-page.js"],
       // The Node adapter's fixture sites as gatsby build leaves them, and their copies.
-      ...["packages/*/test/.builds/", "packages/*/test/apps/*/.cache/", "packages/*/test/apps/*/public/"],
+      ...["packages/*/test/.apps/*/.cache/", "packages/*/test/.apps/*/public/"],
     ],
   },
   js.configs.recommended,

@@ -5,7 +5,7 @@ module.exports = {
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   // The fixture sites and their builds.
-  modulePathIgnorePatterns: ["<rootDir>/test/apps/", "<rootDir>/test/.builds/"],
+  modulePathIgnorePatterns: ["<rootDir>/test/.apps/"],
   transform: {
     "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" } }, module: { type: "commonjs" } }],
   },

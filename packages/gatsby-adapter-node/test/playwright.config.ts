@@ -3,7 +3,7 @@ import { CHROMIUM_FLAGS, findChromium } from "../../../e2e/chromium"
 import type { Configuration } from "./sites"
 
 // The fixture sites, each built with the packed adapter (global-setup.ts) and served from its standalone
-// folder alone (sites.ts). apps/basic, modelled on Gatsby's own adapter suite, in each of its
+// folder alone (sites.ts). .apps/basic, modelled on Gatsby's own adapter suite, in each of its
 // configurations: trailingSlash always, never and ignore, and a pathPrefix (fixture-suite/). Sites
 // modelled on ones that nobody here wrote, each compared route by route with `gatsby serve` on the
 // same build, and driven in Chromium where they have something to click (starters/).

@@ -7,12 +7,17 @@ import path from "node:path"
 import { expect, test as base } from "@playwright/test"
 import { STANDALONE_DIR } from "../src/standalone"
 
-// The fixture sites (apps/), each built in the configuration of a Playwright project, in a copy of its
+// The fixture sites (.apps/), each built in the configuration of a Playwright project, in a copy of its
 // own outside this repository (SITES/<project>/) with the packed adapter installed as a user installs it
 // (global-setup.ts; the copy's node_modules are hard links to that install), and served as a host runs
 // it: its standalone folder alone, copied into an empty temporary folder (so that no node_modules of
 // the site's can stand in for a file it lacks), by `node server.js`. `gatsby serve` serves the same
 // build beside it, for the suite that compares the two.
+
+// The fixture sites sit in .apps/, a folder whose name starts with a dot, because Gatsby reads GraphQL
+// queries from every file of a dependency with "gatsby" in its name (gatsby-dependents), but for
+// node_modules and dot folders: a site that uses this package from its folder (this repository's, as a
+// workspace) would take the fixtures' queries for its own, and fail on their fields.
 
 // Where global-setup.ts leaves the install, and what it says of the tarball (its files and bytes).
 export const INSTALL_ENV = "GATSBY_ADAPTER_NODE_INSTALL"
@@ -20,7 +25,7 @@ export const PACKED_ENV = "GATSBY_ADAPTER_NODE_PACKED"
 export const SITES = path.join(os.tmpdir(), "gatsby-adapter-node-sites")
 
 export type Configuration = {
-  // The fixture site, a folder of apps/.
+  // The fixture site, a folder of .apps/.
   app: string
   trailingSlash: "always" | "never" | "ignore"
   pathPrefix: string
@@ -31,7 +36,7 @@ const gatsby = (site: string) => path.join(site, "node_modules/gatsby/cli.js")
 
 // A copy of a fixture site in `dir`, with the packed adapter installed, as a user's site has it.
 export function copySite(app: string, dir: string): void {
-  cpSync(path.join(__dirname, "apps", app), dir, {
+  cpSync(path.join(__dirname, ".apps", app), dir, {
     recursive: true,
     filter: (source) => !/[/\\](\.cache|public|node_modules)$/.test(source),
   })
@@ -241,7 +246,7 @@ export function withTrailingSlash(sitePath: string, trailingSlash: Configuration
 }
 
 // Gatsby's client has taken over the page: links navigate without a full page load from here on.
-// (apps/basic/gatsby-browser.ts marks it.)
+// (Each fixture's gatsby-browser marks it.)
 export async function waitForHydration(page: import("@playwright/test").Page): Promise<void> {
   await page.locator("html[data-hydrated]").waitFor({ state: "attached" })
 }

@@ -47,7 +47,7 @@ for (const [what, headers, data, expected] of bodies) {
 }
 
 test("a function gets a multipart upload's fields and files", async ({ request, configuration }) => {
-  const icon = readFileSync(path.join(__dirname, "../apps/basic/static/icon.svg"))
+  const icon = readFileSync(path.join(__dirname, "../.apps/basic/static/icon.svg"))
   const response = await request.post(`${configuration.pathPrefix}/api/echo`, {
     multipart: { breed: "pug", photo: { name: "icon.svg", mimeType: "image/svg+xml", buffer: icon } },
   })
