@@ -254,7 +254,7 @@ test("both stages of the image run the current LTS of Node, which the site's eng
   const major = Number(/^node:(\d+)-slim$/.exec(images[0])?.[1])
 
   expect(new Set(images)).toEqual(new Set([`node:${major}-slim`]))
-  // An even major is a long-term support line; package.json's engines start at 20.18.
+  // An even major is a long-term support line; package.json's engines start at 22.
   expect(major % 2).toBe(0)
   expect(major).toBeGreaterThanOrEqual(24)
 })
@@ -268,11 +268,12 @@ test("the image's build leaves the host's installs and builds out, and has every
   expect(patterns.filter((pattern) => pattern.startsWith("!"))).toEqual([])
   const ignored = (file: string) =>
     patterns.some((pattern) => {
+      const anyFolders = pattern.startsWith("**/")
       const regex = pattern
+        .replace(/^\*\*\//, "")
         .replaceAll(".", "\\.")
-        .replace(/^\*\*\//, "(?:.*/)?")
         .replaceAll("*", "[^/]*")
-      return new RegExp(`^${regex}(?:/|$)`).test(file)
+      return new RegExp(`^${anyFolders ? "(?:.*/)?" : ""}${regex}(?:/|$)`).test(file)
     })
   const copied = argsOf(stages[0], "COPY").flatMap((args) => args.split(/\s+/).slice(0, -1))
 

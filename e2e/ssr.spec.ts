@@ -10,7 +10,8 @@ import {
   test,
 } from "./fixtures"
 
-test("shows a dog that has loaded, under the heading", async ({ page, problems }, testInfo) => {
+// @smoke: what CI runs on each server on the older Node line.
+test("shows a dog that has loaded, under the heading @smoke", async ({ page, problems }, testInfo) => {
   await page.goto("/ssr/")
 
   await expect(page.getByRole("heading", { level: 1, name: "SSR Page with Dogs" })).toBeVisible()
