@@ -31,13 +31,14 @@ const LIMIT = "100kb"
 
 /**
  * The body parsers of a function, as `gatsby develop` chains them, with its own config over Gatsby's
- * defaults.
- * @param {FunctionConfig | undefined} config @returns {Middleware[]}
+ * defaults. Multipart files and fields, which Gatsby leaves unbounded in memory, are bounded by the
+ * server's body limit, which a body sent in chunks (no Content-Length) would otherwise escape.
+ * @param {FunctionConfig | undefined} config @param {number} bodyLimit @returns {Middleware[]}
  */
-function bodyParsers(config) {
+function bodyParsers(config, bodyLimit) {
   const own = config?.bodyParser ?? {}
   return /** @type {Middleware[]} */ ([
-    multer().any(),
+    multer({ limits: { fileSize: bodyLimit, fieldSize: bodyLimit } }).any(),
     bodyParser.raw({ limit: LIMIT, ...own.raw }),
     bodyParser.text({ limit: LIMIT, ...own.text }),
     bodyParser.urlencoded({ limit: LIMIT, extended: true, ...own.urlencoded }),
@@ -55,9 +56,11 @@ async function parseBody(parsers, req, res) {
 }
 
 // The status of a body that a parser refused: its own (400 malformed, 413 too large, 415 an encoding
-// or charset it cannot read), or 400 for a multipart body that ends early or breaks multer's limits.
+// or charset it cannot read), 413 for a multipart file or field over the body limit, or 400 for a
+// multipart body that ends early or breaks multer's other limits.
 /** @param {unknown} error */
 function refusedBodyStatus(error) {
+  if (error instanceof multer.MulterError && /^LIMIT_(FILE|FIELD_VALUE)_SIZE$/.test(error.code)) return 413
   const status = /** @type {{ status?: unknown }} */ (error)?.status
   return typeof status === "number" && status >= 400 && status < 500 ? status : 400
 }
@@ -82,15 +85,15 @@ function watchFunctionRejections() {
 
 /**
  * @param {{ compiled: Map<string, { handler: GatsbyFunction, config: FunctionConfig | undefined }>,
- *   everyPath: Header[], errorPage: string | undefined,
+ *   everyPath: Header[], errorPage: string | undefined, bodyLimit: number,
  *   reportFailure: (error: unknown, request: FastifyRequest) => void }} options
  *   compiled: what Gatsby compiled, by functionId; everyPath: the headers Gatsby gives every path;
- *   errorPage: the site's 500 page, if it has one
+ *   errorPage: the site's 500 page, if it has one; bodyLimit: the server's bound on a request body
  */
-function functionStage({ compiled, everyPath, errorPage, reportFailure }) {
+function functionStage({ compiled, everyPath, errorPage, bodyLimit, reportFailure }) {
   watchFunctionRejections()
   /** @type {Map<string, Middleware[]>} made once a function, not at every request */
-  const parsers = new Map([...compiled].map(([id, { config }]) => [id, bodyParsers(config)]))
+  const parsers = new Map([...compiled].map(([id, { config }]) => [id, bodyParsers(config, bodyLimit)]))
 
   /**
    * A Gatsby Function, with the request and response it gets under `gatsby develop`: the request with

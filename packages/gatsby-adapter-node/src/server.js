@@ -78,6 +78,7 @@ async function createServer({
     compiled: build.compiled,
     everyPath,
     errorPage: build.errorPage,
+    bodyLimit,
     reportFailure,
   })
   const renderPage = engineStage({ engines: build.compiled, cacheBytes, reportFailure })

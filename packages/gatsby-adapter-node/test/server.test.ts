@@ -2,6 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { connect, type Socket } from "node:net"
 import os from "node:os"
 import path from "node:path"
+import { Readable } from "node:stream"
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib"
 import type { FastifyInstance } from "fastify"
 import { readSettings } from "../src/env"
@@ -372,6 +373,27 @@ test("answers 413 to a body over 1 MB", async () => {
     headers: { "content-type": "text/plain" },
     payload: "a".repeat(1024 * 1024 + 1),
   })
+
+  expect(res.statusCode).toBe(413)
+})
+
+test("answers 413 to a multipart file sent in chunks, with no length, past the limit it was given", async () => {
+  const small = await createServer({ root, bodyLimit: 1000 })
+  const boundary = "dogs"
+  const multipart = [
+    `--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="dog.jpg"\r\n`,
+    `Content-Type: image/jpeg\r\n\r\n${"a".repeat(5000)}\r\n--${boundary}--\r\n`,
+  ].join("")
+  const res = await small.inject({
+    method: "POST",
+    url: "/api/echo",
+    headers: {
+      "content-type": `multipart/form-data; boundary=${boundary}`,
+      "transfer-encoding": "chunked",
+    },
+    payload: Readable.from([multipart]),
+  })
+  await small.close()
 
   expect(res.statusCode).toBe(413)
 })
