@@ -3,7 +3,8 @@ import { server } from "./mocks/node"
 import { resetFailureLog } from "./src/failure-log"
 import { resetUpstreams } from "./src/upstream"
 
-// Intercept fetch, and fail any request no handler answers: no test reaches the network.
+// Intercept Node's HTTP requests (node:http, which src/upstream.ts uses), and fail any request no handler
+// answers: no test reaches the network.
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }))
 // Drop the handlers a test added with server.use(), so that tests stay independent.
 afterEach(() => server.resetHandlers())
