@@ -3,14 +3,14 @@
 #   docker build -t gatsby-ssr-dogs .
 #   docker run --rm -p 9000:9000 gatsby-ssr-dogs          # http://localhost:9000/ssr/
 # Both stages use the same image, so that the native modules (lmdb) the build copies are the ones that
-# run. e2e/deploy.spec.ts runs the last stage's command on what the build makes.
+# run. test/e2e/deploy.spec.ts runs the last stage's command on what the build makes.
 
 FROM node:24-slim AS build
 WORKDIR /app
 ENV GATSBY_TELEMETRY_DISABLED=1
 # The dependencies first, so that a change to the site alone reuses this layer.
 COPY package.json package-lock.json ./
-COPY sharp-stand-in ./sharp-stand-in
+COPY tools/sharp-stand-in ./tools/sharp-stand-in
 COPY packages/gatsby-adapter-node/package.json ./packages/gatsby-adapter-node/
 RUN npm ci --no-audit --no-fund
 COPY . .

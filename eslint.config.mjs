@@ -9,7 +9,7 @@ export default tseslint.config(
     ignores: [
       ...[".cache/", "public/", ".netlify/", "node_modules/", "test-results/", "playwright-report/"],
       // The lab's builds, and the guide's page kept as the guide wrote it (an unused `error` and all).
-      ...["lab/.builds/", "lab/guide-page.js"],
+      ...["tools/lab/.builds/", "tools/lab/guide-page.js"],
       // The Node adapter's fixture sites as gatsby build leaves them, and their copies.
       ...["packages/*/test/.apps/*/.cache/", "packages/*/test/.apps/*/public/"],
     ],
@@ -32,7 +32,7 @@ export default tseslint.config(
   },
   {
     // Playwright fixtures call a function named `use`, which is not React's hook.
-    files: ["e2e/**", "packages/*/test/**"],
+    files: ["test/e2e/**", "packages/*/test/**"],
     rules: { "react-hooks/rules-of-hooks": "off" },
   },
 )

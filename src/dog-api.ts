@@ -1,9 +1,9 @@
 import { breedSlug, parseBreedSlug, type Breed } from "./breed"
-import { createUpstream, UpstreamError } from "./upstream"
+import { createUpstream, UpstreamError } from "./upstream/client"
 
 // The one client for the dog API (https://dog.ceo/dog-api/): its endpoints, and the checks that every
 // answer passes before a page can use it. The rest (address, timeout, size cap, kept-alive connections,
-// circuit breaker) is src/upstream.ts's, as for any API a page asks.
+// circuit breaker) is src/upstream/client.ts's, as for any API a page asks.
 
 const dogApi = createUpstream({
   name: "dog API",

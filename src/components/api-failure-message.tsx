@@ -3,7 +3,7 @@ import * as React from "react"
 type ApiFailureMessageProps = { children: React.ReactNode }
 
 // What a page says when the dog API failed. Under gatsby develop that is most often a machine without
-// internet, for which the stand-in API exists, and the status is 200 (src/failed-response.ts says why):
+// internet, for which the stand-in API exists, and the status is 200 (src/upstream/failed-response.ts says why):
 // both are said there; production builds leave them out.
 export function ApiFailureMessage({ children }: ApiFailureMessageProps) {
   return (

@@ -4,9 +4,9 @@ import { breedName, breedSlug, type Breed } from "../breed"
 import { ApiFailureMessage } from "../components/api-failure-message"
 import { Seo } from "../components/seo"
 import { fetchBreedDog, fetchRandomDog } from "../dog-api"
-import { apiFailure, refusedMethod } from "../failed-response"
+import { apiFailure, refusedMethod } from "../upstream/failed-response"
 import { favouriteFromCookies } from "../favourite-breed"
-import { UpstreamError } from "../upstream"
+import { UpstreamError } from "../upstream/client"
 
 // What SSR is for, in the guide's own words: "dynamic personalization". This page depends on who asks:
 // a dog of the visitor's favourite breed (a cookie that a breed page's form sets), or a random dog and

@@ -5,7 +5,7 @@ import { AnotherDogLink } from "../components/another-dog-link"
 import { ApiFailureMessage } from "../components/api-failure-message"
 import { Seo } from "../components/seo"
 import { fetchRandomDog } from "../dog-api"
-import { apiFailure, refusedMethod } from "../failed-response"
+import { apiFailure, refusedMethod } from "../upstream/failed-response"
 
 // Empty when the dog API failed: the page must cope with no dog.
 export type ServerData = { message?: string }
@@ -60,7 +60,7 @@ export async function getServerData({ method }: GetServerDataProps): GetServerDa
     }
   } catch (error) {
     // Correction: log why there is no dog, and answer a real HTTP 500 that no cache keeps; the guide
-    // puts the status among the headers, which answers HTTP 200 (see src/failed-response.ts).
+    // puts the status among the headers, which answers HTTP 200 (see src/upstream/failed-response.ts).
     return apiFailure("/ssr/", error, "no dog")
   }
 }

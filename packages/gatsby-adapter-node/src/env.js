@@ -68,7 +68,7 @@ function readSettings(env) {
       0,
     ),
     // The site's folder, when it is not the current one. A setting, not an argument: a
-    // wrapper (lab/cluster.js, a process manager) may pass arguments of its own.
+    // wrapper (a cluster, a process manager) may pass arguments of its own.
     siteDir: env.SITE_DIR || undefined,
   }
 }

@@ -66,7 +66,7 @@ export default function installPackedAdapter(): void {
       },
       // Gatsby's sharp 0.32 downloads libvips at install, which this machine cannot; the fixture sites
       // process no images. A user's own install gets the sharp that Gatsby asks for.
-      overrides: { sharp: `file:${path.join(repository, "sharp-stand-in")}` },
+      overrides: { sharp: `file:${path.join(repository, "tools/sharp-stand-in")}` },
     }
     writeFileSync(path.join(install, "package.json"), JSON.stringify(manifest, null, 2))
     // --install-links copies the stand-in in, as a registry package would be, rather than linking to it.

@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test"
-import { CHROMIUM_FLAGS, findChromium } from "../../../e2e/chromium"
+import { CHROMIUM_FLAGS, findChromium } from "../../../test/e2e/chromium"
 import type { Configuration } from "./sites"
 
 // The fixture sites, each built with the packed adapter (global-setup.ts) and served from its standalone

@@ -11,8 +11,8 @@ import { AnotherDogLink } from "../../components/another-dog-link"
 import { ApiFailureMessage } from "../../components/api-failure-message"
 import { Seo } from "../../components/seo"
 import { fetchBreedDog } from "../../dog-api"
-import { apiFailure, failedResponse, refusedMethod } from "../../failed-response"
-import { UpstreamError } from "../../upstream"
+import { apiFailure, failedResponse, refusedMethod } from "../../upstream/failed-response"
+import { UpstreamError } from "../../upstream/client"
 
 // The breed comes from getServerData, not from the page's params, which Gatsby does not pass to
 // an SSR page after a client-side navigation. A refused address carries its status; empty props mean

@@ -4,7 +4,7 @@ import { breedName, breedSlug, type Breed } from "../../breed"
 import { ApiFailureMessage } from "../../components/api-failure-message"
 import { Seo } from "../../components/seo"
 import { fetchBreeds } from "../../dog-api"
-import { apiFailure, refusedMethod } from "../../failed-response"
+import { apiFailure, refusedMethod } from "../../upstream/failed-response"
 
 // Empty when the dog API failed.
 export type ServerData = { breeds?: Breed[] }
