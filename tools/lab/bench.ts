@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import os from "node:os"
 import path from "node:path"
-import { startSite, usesNodeAdapter, type SiteServer } from "../../test/e2e/gatsby"
+import { startSite, usesNodeAdapter, type RunningServer } from "test-harness"
 import { writeBenchmarksSection } from "./benchmarks-doc"
 import { buildVariant, variants } from "./builds"
 import { startLabServer, startUpstream, type LabServer } from "./upstream-process"
@@ -86,11 +86,11 @@ function record(setup: string, target: string, result: Load): Load {
 }
 
 async function main(): Promise<void> {
-  // --ab: every twin in lab/builds.ts; --ab=fetch,no-links: those. The guide's page and the twin
-  // without a Head always: they are what the site is held to.
+  // --ab: every twin in lab/builds.ts; --ab=fetch,no-links: those. The guide's page, the twin without
+  // a Head and the twin on React 18 always: they are what the site is held to.
   const ab = process.argv.find((arg) => arg.startsWith("--ab"))
   const chosen = ab?.includes("=") ? ab.split("=")[1].split(",") : ab ? Object.keys(variants) : []
-  const twins = [...new Set(["guide", "no-head", ...chosen])].filter((name) => name !== "site")
+  const twins = [...new Set(["guide", "no-head", "react-18", ...chosen])].filter((name) => name !== "site")
   const builds = ["site", ...twins].map((name) => {
     if (!variants[name]) throw new Error(`No twin named ${name} in lab/builds.ts`)
     return { name, site: buildVariant(variants[name]) }
@@ -108,16 +108,15 @@ async function main(): Promise<void> {
   // process, which the servers do not.
   const labServers: Record<string, LabServer> = { floor: await startLabServer("floor.ts", env) }
   if (node) labServers["engine alone"] = await startLabServer("engine-alone.ts", { ...env, SITE_DIR: site })
-  const servers: Record<string, SiteServer> = {}
+  const servers: Record<string, RunningServer> = {}
   for (const build of builds) {
-    servers[`serve ${build.name}`] = await startSite("serve", { env, site: build.site })
-    if (node) servers[`node ${build.name}`] = await startSite("node", { env, site: build.site })
+    servers[`serve ${build.name}`] = await startSite(build.site, "serve", { env })
+    if (node) servers[`node ${build.name}`] = await startSite(build.site, "node", { env })
   }
   if (node) {
     // cluster.js comes before the server's script on the command line, and runs it in its workers.
-    servers["node cluster site"] = await startSite("node", {
+    servers["node cluster site"] = await startSite(site, "node", {
       env,
-      site,
       nodeOptions: [path.join(import.meta.dirname, "cluster.js")],
     })
   }
@@ -206,7 +205,7 @@ async function main(): Promise<void> {
     // Memory without the others' noise: each server of the site's build started afresh, alone, and
     // loaded once: in the rounds, every server shares the machine with the others.
     for (const mode of node ? (["serve", "node"] as const) : []) {
-      const fresh = await startSite(mode, { env, site })
+      const fresh = await startSite(site, mode, { env })
       try {
         const atRest = rssMb(fresh.pid, "VmRSS")
         const result = load(`${fresh.url}/ssr/`, SECONDS)

@@ -1,6 +1,21 @@
-import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs"
+import os from "node:os"
 import path from "node:path"
-import { buildSite, root } from "../../test/e2e/gatsby"
+import { buildSite } from "test-harness"
+import { root } from "./site"
 
 // Copies of the site with one thing changed, each built beside the site in lab/.builds/<name>/ with the
 // same Gatsby, so that the bench can serve them with the same server and hold them side by side (A/B).
@@ -97,6 +112,14 @@ export const variants: Record<string, Variant> = {
       }
     },
   },
+  // The React the site moved from (see docs/benchmarks.md, "React 18 against React 19").
+  "react-18": {
+    name: "react-18",
+    what: "the site on React 18.3 in place of React 19",
+    patch(site) {
+      installReact(site, "18.3.1")
+    },
+  },
   "no-circuit": {
     name: "no-circuit",
     what: "the site, without the circuit breaker",
@@ -108,6 +131,47 @@ export const variants: Record<string, Variant> = {
       )
     },
   },
+}
+
+// The site's own install with React and React DOM (and React DOM's scheduler) at another version, for
+// the twin that holds the site against the React it moved from. Gatsby's webpack resolves react from
+// where gatsby itself is installed, so a symlink to the site's node_modules would bring the site's React
+// back: the twin gets a node_modules of its own, hard links to the site's files (seconds, no space; Linux's
+// cp -al), with its webpack caches left out and the three packages swapped for the registry's.
+function installReact(site: string, version: string): void {
+  const modules = path.join(site, "node_modules")
+  unlinkSync(modules) // the link to the site's node_modules that buildVariant made
+  run("cp", ["-al", path.join(root, "node_modules"), modules])
+  rmSync(path.join(modules, ".cache"), { recursive: true, force: true })
+  // Workspace and file: packages are relative links (../packages/…): point them at the site's.
+  for (const entry of readdirSync(modules, { withFileTypes: true })) {
+    if (!entry.isSymbolicLink()) continue
+    const link = path.join(modules, entry.name)
+    const target = path.resolve(path.join(root, "node_modules"), readlinkSync(link))
+    rmSync(link)
+    symlinkSync(target, link)
+  }
+  const packs = mkdtempSync(path.join(os.tmpdir(), "lab-react-"))
+  try {
+    const reactDom = `react-dom@${version}`
+    const scheduler = JSON.parse(run("npm", ["view", reactDom, "dependencies.scheduler", "--json"]))
+    for (const spec of [`react@${version}`, reactDom, `scheduler@${scheduler}`]) {
+      const [{ name, filename }] = JSON.parse(
+        run("npm", ["pack", spec, "--json", "--pack-destination", packs]),
+      ) as Array<{ name: string; filename: string }>
+      rmSync(path.join(modules, name), { recursive: true, force: true })
+      mkdirSync(path.join(modules, name))
+      run("tar", ["-xzf", path.join(packs, filename), "-C", path.join(modules, name), "--strip-components=1"])
+    }
+  } finally {
+    rmSync(packs, { recursive: true, force: true })
+  }
+}
+
+function run(command: string, args: string[]): string {
+  const result = spawnSync(command, args, { encoding: "utf8" })
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${result.stderr}`)
+  return result.stdout
 }
 
 const SITE_FILES = ["src", "static", "package.json", "tsconfig.json"]

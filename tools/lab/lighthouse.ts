@@ -2,12 +2,11 @@ import * as chromeLauncher from "chrome-launcher"
 import lighthouse from "lighthouse"
 import { startStandInApi } from "../stand-in-api/server"
 import { writeBenchmarksSection } from "./benchmarks-doc"
-import { CHROMIUM_FLAGS, findChromium } from "../../test/e2e/chromium"
-import { startSite } from "../../test/e2e/gatsby"
-import { buildIfNeeded } from "./site"
+import { CHROMIUM_FLAGS, findChromium, startSite } from "test-harness"
+import { buildIfNeeded, root } from "./site"
 
 // `npm run lighthouse`: Lighthouse's scores for / and /ssr/ on `gatsby serve`, with the stand-in API
-// and the browser tests' Chromium (see e2e/chromium.ts). Scores go to docs/benchmarks.md.
+// and the browser tests' Chromium (test-harness). Scores go to docs/benchmarks.md.
 
 const PAGES = ["/", "/ssr/"]
 const CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
@@ -19,7 +18,7 @@ async function main(): Promise<void> {
 
   buildIfNeeded()
   const api = await startStandInApi()
-  const site = await startSite("serve", { env: { DOG_API_URL: api.apiUrl } })
+  const site = await startSite(root, "serve", { env: { DOG_API_URL: api.apiUrl } })
   const chrome = await chromeLauncher.launch({
     chromePath,
     chromeFlags: ["--headless=new", "--no-sandbox", ...CHROMIUM_FLAGS],

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process"
 import { createRequire } from "node:module"
 import os from "node:os"
-import { startSite, usesNodeAdapter, type SiteServer } from "../../test/e2e/gatsby"
+import { startSite, usesNodeAdapter, type RunningServer } from "test-harness"
 import { writeBenchmarksSection } from "./benchmarks-doc"
-import { buildIfNeeded } from "./site"
+import { buildIfNeeded, root } from "./site"
 import { startUpstream } from "./upstream-process"
 
 // `npm run overload`: far more clients than the Node server (gatsby-adapter-node) can serve, against /ssr/
@@ -76,7 +76,7 @@ function overload(url: string, flap: (mode: string) => void): Promise<Run> {
 }
 
 async function main(): Promise<void> {
-  if (!usesNodeAdapter()) throw new Error("npm run overload measures gatsby-adapter-node's server")
+  if (!usesNodeAdapter(root)) throw new Error("npm run overload measures gatsby-adapter-node's server")
   buildIfNeeded()
   const upstream = await startUpstream()
   // OVERLOAD_DELAYS=0,200 compares bounds of the event-loop delay (MAX_EVENT_LOOP_DELAY_MS; 0: off).
@@ -86,11 +86,11 @@ async function main(): Promise<void> {
         delays.map((ms) => [`MAX_EVENT_LOOP_DELAY_MS=${ms}`, { MAX_EVENT_LOOP_DELAY_MS: ms }]),
       )
     : { "shedding off": { MAX_EVENT_LOOP_DELAY_MS: "0" }, "shedding on (defaults)": {} }
-  const servers: Record<string, SiteServer> = {}
+  const servers: Record<string, RunningServer> = {}
   const runs: Record<string, Run[]> = {}
   try {
     for (const [name, env] of Object.entries(setups)) {
-      servers[name] = await startSite("node", { env: { DOG_API_URL: upstream.apiUrl, ...env } })
+      servers[name] = await startSite(root, "node", { env: { DOG_API_URL: upstream.apiUrl, ...env } })
       runs[name] = []
     }
     const names = Object.keys(setups)

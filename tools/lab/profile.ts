@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url"
 import autocannon from "autocannon"
 import { startStandInApi } from "../stand-in-api/server"
 import { writeBenchmarksSection } from "./benchmarks-doc"
-import { startSite } from "../../test/e2e/gatsby"
-import { buildIfNeeded } from "./site"
+import { startSite } from "test-harness"
+import { buildIfNeeded, root } from "./site"
 
 // `npm run profile`: where the time of a request for /ssr/ goes. gatsby serve runs under
 // node --cpu-prof while 16 connections ask for /ssr/ (the stand-in API answers at once); each
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "ssr-profile-"))
   const api = await startStandInApi()
   const started = Date.now()
-  const site = await startSite("serve", {
+  const site = await startSite(root, "serve", {
     env: { DOG_API_URL: api.apiUrl },
     nodeOptions: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
   })

@@ -1,6 +1,9 @@
 import { existsSync, readdirSync, statSync } from "node:fs"
 import path from "node:path"
-import { buildSite, root } from "../../test/e2e/gatsby"
+import { buildSite } from "test-harness"
+
+// The site the lab measures: the repository's root, two folders up.
+export const root = path.resolve(import.meta.dirname, "../..")
 
 function newestFile(dir: string): number {
   return Math.max(
@@ -18,5 +21,5 @@ export function buildIfNeeded(): void {
   if (existsSync(engine) && existsSync(html) && statSync(html).mtimeMs > newestFile(path.join(root, "src")))
     return
   console.log("Building (gatsby build)…")
-  buildSite()
+  buildSite(root)
 }

@@ -3,7 +3,7 @@ import { chromium } from "@playwright/test"
 
 // The Chromium that the browser tests drive: CHROMIUM_PATH if set, else a system Chromium, else the one
 // that `playwright install chromium` put in Playwright's cache. None of it downloads anything; that is
-// install-chromium.ts's job, which `npm run test:e2e` runs first.
+// install-chromium.ts's job, which the test scripts run first.
 
 const SYSTEM_CHROMIUMS = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
 
@@ -21,3 +21,11 @@ export const CHROMIUM_FLAGS = [
   "--disable-component-update",
   "--disable-sync",
 ]
+
+// The browser part of a Playwright config's `use`: this Chromium, and a trace and screenshot of a test
+// that failed.
+export const browserUse = {
+  launchOptions: { executablePath: findChromium(), args: CHROMIUM_FLAGS },
+  trace: "retain-on-failure",
+  screenshot: "only-on-failure",
+} as const

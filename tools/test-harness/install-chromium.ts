@@ -3,7 +3,8 @@ import { existsSync } from "node:fs"
 import path from "node:path"
 import { findChromium } from "./chromium"
 
-// `npm run test:e2e` runs this before Playwright, so that `npm test` works on a machine with no browser:
+// `install-chromium` (install-chromium.js runs this file): the site's `npm run test:e2e` and
+// gatsby-adapter-node's `npm test` run it before Playwright, so that they work on a machine with no browser:
 // it finds a Chromium, or installs one, saying what it does. Playwright's own download comes first (it
 // works wherever its host is reachable); then, on Debian or Ubuntu as root, the distribution's package.
 
@@ -25,8 +26,8 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
 
 function installChromium(): void {
   console.log("No Chromium found for the browser tests. Installing one with Playwright…")
-  const playwright = path.resolve(__dirname, "../../node_modules/.bin/playwright")
-  if (run(playwright, ["install", "chromium"]) && findChromium()) return
+  const playwright = path.join(path.dirname(require.resolve("@playwright/test/package.json")), "cli.js")
+  if (run(process.execPath, [playwright, "install", "chromium"]) && findChromium()) return
 
   const root = process.getuid?.() === 0
   if (existsSync("/etc/debian_version") && root && existsSync("/usr/bin/apt-get")) {

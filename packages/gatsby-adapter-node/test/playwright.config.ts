@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test"
-import { CHROMIUM_FLAGS, findChromium } from "../../../test/e2e/chromium"
+import { browserUse } from "test-harness"
 import type { Configuration } from "./sites"
 
 // The fixture sites, each built with the packed adapter (global-setup.ts) and served from its standalone
@@ -25,10 +25,7 @@ export default defineConfig<{ configuration: Configuration }>({
     ["html", { open: "never", outputFolder: "../../../playwright-report/gatsby-adapter-node" }],
   ],
   outputDir: "../../../test-results/gatsby-adapter-node",
-  use: {
-    launchOptions: { executablePath: findChromium(), args: CHROMIUM_FLAGS },
-    trace: "retain-on-failure",
-  },
+  use: browserUse,
   projects: [
     ...Object.entries(basic).map(([name, configuration]) => ({
       name,

@@ -1,10 +1,10 @@
-import { spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http"
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
 import os from "node:os"
 import path from "node:path"
 import { expect, test as base } from "@playwright/test"
+import { attachOutputOnFailure, startServer, type RunningServer } from "test-harness"
 import { STANDALONE_DIR } from "../src/standalone"
 
 // The fixture sites (.apps/), each built in the configuration of a Playwright project, in a copy of its
@@ -67,88 +67,22 @@ function buildCopy(name: string, { app, trailingSlash, pathPrefix }: Configurati
   return copy
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-export type Server = { origin: string; output(): string }
-
-// A server in a process group of its own (Node, unless `command` says otherwise), once `ready` (a URL)
-// answers, on a free port of 127.0.0.1 ($PORT in its arguments); stopped with SIGTERM to the group.
-export async function startProcess(
-  args: string[],
-  {
-    cwd,
-    env: processEnv,
-    ready,
-    command = process.execPath,
-    deadlineMs = 60_000,
-  }: {
-    cwd: string
-    env: NodeJS.ProcessEnv
-    ready: (origin: string) => string
-    command?: string
-    deadlineMs?: number
-  },
-): Promise<Server & { stop(): Promise<void> }> {
-  const port = await freePort()
-  const child = spawn(
-    command,
-    args.map((arg) => arg.replace("$PORT", String(port))),
-    {
-      cwd,
-      env: { ...env, PORT: String(port), HOST: "127.0.0.1", ...processEnv },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  )
-  let output = ""
-  child.stdout.on("data", (chunk) => (output += chunk))
-  child.stderr.on("data", (chunk) => (output += chunk))
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, "SIGTERM")
-    await exited
-  }
-  const origin = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + deadlineMs
-  for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`${args.join(" ")} exited (${child.exitCode}) before answering:\n${output}`)
-    if (Date.now() > deadline) {
-      await stop()
-      throw new Error(`${args.join(" ")} did not answer within ${deadlineMs} ms:\n${output}`)
-    }
-    const answered = await fetch(ready(origin)).then(
-      (res) => res.status < 500,
-      () => false,
-    )
-    if (answered) break
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  return { origin, output: () => output, stop }
-}
+export type Server = Pick<RunningServer, "url" | "output">
 
 // The copy's standalone folder in a temporary folder of its own, served by `node server.js`; the folder
 // is removed when it stops.
-async function startStandalone(
-  copy: string,
-  extraEnv: NodeJS.ProcessEnv,
-): Promise<Server & { stop(): Promise<void> }> {
+async function startStandalone(copy: string, extraEnv: NodeJS.ProcessEnv): Promise<RunningServer> {
   const host = mkdtempSync(path.join(os.tmpdir(), "gatsby-adapter-node-standalone-"))
   cpSync(path.join(copy, STANDALONE_DIR), host, { recursive: true, verbatimSymlinks: true })
   for (let dir = path.dirname(host); dir !== path.dirname(dir); dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, "node_modules"))) throw new Error(`${dir} has a node_modules folder`)
   }
   try {
-    const server = await startProcess(["server.js"], {
+    const server = await startServer(process.execPath, ["server.js"], {
       cwd: host,
       env: extraEnv,
-      ready: (origin) => `${origin}/healthz`,
+      ready: (url) => `${url}/healthz`,
+      deadlineMs: 60_000,
     })
     return {
       ...server,
@@ -208,10 +142,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
         "$PORT",
         ...(pathPrefix ? ["--prefix-paths"] : []),
       ]
-      const serve = await startProcess(args, {
+      const serve = await startServer(process.execPath, args, {
         cwd: site,
-        env: {},
-        ready: (origin) => `${origin}${pathPrefix}/`,
+        ready: (url) => `${url}${pathPrefix}/`,
+        deadlineMs: 60_000,
       })
       try {
         await use(serve)
@@ -221,18 +155,12 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     },
     { scope: "worker", timeout: 60_000 },
   ],
-  baseURL: async ({ server }, use) => use(server.origin),
+  baseURL: async ({ server }, use) => use(server.url),
   at: async ({ configuration: { trailingSlash, pathPrefix } }, use) =>
     use((sitePath) => `${pathPrefix}${withTrailingSlash(sitePath, trailingSlash)}`),
   // What the server printed during a test that failed, in its report.
   serverLog: [
-    async ({ server }, use, testInfo) => {
-      const before = server.output().length
-      await use()
-      if (testInfo.status !== testInfo.expectedStatus) {
-        await testInfo.attach("server output", { body: server.output().slice(before) || "(nothing)" })
-      }
-    },
+    async ({ server }, use, testInfo) => attachOutputOnFailure(server, use, testInfo),
     { auto: true },
   ],
 })

@@ -90,10 +90,10 @@ test("a redirect never sends a visitor to a site that the request named", async 
   server,
   configuration,
 }) => {
-  const response = await getTarget(server.origin, `${configuration.pathPrefix}/go//evil.example/`)
+  const response = await getTarget(server.url, `${configuration.pathPrefix}/go//evil.example/`)
 
   expect(response.status).toBe(302)
   // Without a prefix, //evil.example/ would be another site to a browser.
-  expect(new URL(response.headers.location!, server.origin).origin).toBe(server.origin)
+  expect(new URL(response.headers.location!, server.url).origin).toBe(server.url)
   expect(response.headers.location).toMatch(/\/evil\.example\/$/)
 })

@@ -31,11 +31,11 @@ test("routes a request target in absolute form on its path, and answers with no 
   at,
   configuration,
 }) => {
-  const page = await getTarget(server.origin, `http://evil.example${at("/routes/ssr/static")}?foo=bar`)
+  const page = await getTarget(server.url, `http://evil.example${at("/routes/ssr/static")}?foo=bar`)
   // The page's address in the form trailingSlash does not pick: a 301 for always and never.
   const here = at("/routes/static")
   const other = here.endsWith("/") ? here.slice(0, -1) : `${here}/`
-  const redirect = await getTarget(server.origin, `http://evil.example${other}`)
+  const redirect = await getTarget(server.url, `http://evil.example${other}`)
 
   expect(page.status).toBe(200)
   expect(page.body).toContain("{&quot;foo&quot;:&quot;bar&quot;}")

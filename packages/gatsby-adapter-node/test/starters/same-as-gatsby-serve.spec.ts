@@ -150,7 +150,7 @@ test("answers every route of the build as gatsby serve does, but for the differe
   let compared = 0
   for (const probe of probes(site, configuration.app)) {
     const key = `${probe.method} ${probe.path}${probe.body === undefined ? "" : ` ${probe.headers?.["content-type"] ?? ""} ${probe.body}`}`
-    const [ours, theirs] = [await ask(server.origin, probe), await ask(serve.origin, probe)]
+    const [ours, theirs] = [await ask(server.url, probe), await ask(serve.url, probe)]
     const diff = differences(ours, theirs)
     if (diff.length) found[key] = diff.join("; ")
     compared++

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import { copySite, expect, freePort, startProcess, test, waitForHydration } from "../sites"
+import { startServer } from "test-harness"
+import { copySite, expect, test, waitForHydration } from "../sites"
 
 // gatsby-starter-default's pages, in Chromium, from the standalone folder.
 
@@ -45,17 +46,15 @@ test("an unknown address shows the site's 404 page with status 404", async ({ pa
 // The README's commands, as a user of the site types them, in the site's own folder.
 
 test("npx gatsby-adapter-node serves the build of the site in the current folder", async ({ site }) => {
-  const server = await startProcess(["gatsby-adapter-node"], {
-    command: "npx",
+  const server = await startServer("npx", ["gatsby-adapter-node"], {
     cwd: site,
-    env: {},
-    ready: (origin) => `${origin}/healthz`,
+    ready: (url) => `${url}/healthz`,
   })
   try {
     for (const page of ["/", "/using-ssr/", "/using-dsg/", "/page-data/using-ssr/page-data.json"]) {
-      expect({ page, status: (await fetch(`${server.origin}${page}`)).status }).toEqual({ page, status: 200 })
+      expect({ page, status: (await fetch(`${server.url}${page}`)).status }).toEqual({ page, status: 200 })
     }
-    expect(server.output()).toContain(`Serving the built site on ${server.origin}/`)
+    expect(server.output()).toContain(`Serving the built site on ${server.url}/`)
   } finally {
     await server.stop()
   }
@@ -71,22 +70,16 @@ test("the README's deploy commands serve the standalone folder alone, with Node 
   const hostDir = path.join(work, "srv/site")
   mkdirSync(path.dirname(hostDir), { recursive: true })
   copySite("starter-default", siteDir)
-  const port = await freePort()
-  const server = await startProcess(
-    ["-e", "-c", block.replaceAll("/srv/site", hostDir).replace("PORT=9000", `PORT=${port}`)],
-    {
-      command: "bash",
-      cwd: siteDir,
-      env: {},
-      ready: () => `http://127.0.0.1:${port}/healthz`,
-      deadlineMs: 240_000,
-    },
+  const server = await startServer(
+    "bash",
+    ["-e", "-c", block.replaceAll("/srv/site", hostDir).replace("PORT=9000", "PORT=$PORT")],
+    { cwd: siteDir, ready: (url) => `${url}/healthz`, deadlineMs: 240_000 },
   )
   try {
     // The site's own folder is gone: what answers is the standalone folder, with no node_modules above it.
     rmSync(siteDir, { recursive: true, force: true })
     for (const page of ["/", "/using-ssr/", "/using-dsg/", "/page-2/"]) {
-      const { status } = await fetch(`http://127.0.0.1:${port}${page}`)
+      const { status } = await fetch(`${server.url}${page}`)
       expect({ page, status }).toEqual({ page, status: 200 })
     }
     const above = ancestors(hostDir).filter((dir) => existsSync(path.join(dir, "node_modules")))
