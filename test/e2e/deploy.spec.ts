@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type SpawnOptions } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import {
   chmodSync,
   cpSync,
@@ -12,77 +12,12 @@ import {
 } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import { expect, test as base } from "./fixtures"
-import { freePort, root } from "./gatsby"
+import { startServer, type RunningServer } from "test-harness"
+import { expect, root, test } from "./fixtures"
 
-// The README's deploy section, followed as written in a folder of its own, and the Dockerfile's last
-// stage run on what the build makes (Docker cannot run here). Each server is
-// started as a host starts it, and stopped with SIGTERM.
-
-// A fresh copy of the repository, as a clone has it (git's files, none of its ignored ones), for the
-// worker: where the READMEs' commands run, away from the build that the other tests serve.
-const test = base.extend<object, { clone: string }>({
-  clone: [
-    // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form.
-    async ({}, use) => {
-      const clone = mkdtempSync(path.join(os.tmpdir(), "gatsby-ssr-dogs-clone-"))
-      const files = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
-        cwd: root,
-        encoding: "utf8",
-      })
-      if (files.status !== 0) throw new Error(`git ls-files failed: ${files.stderr}`)
-      for (const file of files.stdout.split("\0").filter(Boolean)) {
-        if (!existsSync(path.join(root, file))) continue // deleted, not yet committed
-        mkdirSync(path.dirname(path.join(clone, file)), { recursive: true })
-        cpSync(path.join(root, file), path.join(clone, file))
-      }
-      try {
-        await use(clone)
-      } finally {
-        rmSync(clone, { recursive: true, force: true })
-      }
-    },
-    { scope: "worker" },
-  ],
-})
-
-// The environment a person has in a shell: not the npm_* settings of the `npm test` that runs this.
-const shellEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)))
-
-type Running = { output(): string; ended(): boolean; stop(): Promise<number | null> }
-
-// A command in a process group of its own (a shell and what it starts), stopped by signalling the group.
-function start(command: string, args: string[], options: SpawnOptions): Running {
-  const child = spawn(command, args, { ...options, detached: true, stdio: ["ignore", "pipe", "pipe"] })
-  let output = ""
-  child.stdout!.on("data", (chunk) => (output += chunk))
-  child.stderr!.on("data", (chunk) => (output += chunk))
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
-  const ended = () => child.exitCode !== null || child.signalCode !== null
-  return {
-    output: () => output,
-    ended,
-    stop: async () => {
-      if (!ended()) process.kill(-child.pid!, "SIGTERM")
-      return exited
-    },
-  }
-}
-
-// Waits until /healthz answers 200, or fails with what the command printed if it ends first.
-async function untilHealthy(origin: string, running: Running, deadline: number): Promise<void> {
-  for (;;) {
-    const healthy = await fetch(`${origin}/healthz`).then(
-      (res) => res.ok,
-      () => false,
-    )
-    if (healthy) return
-    if (running.ended() || Date.now() > deadline) {
-      throw new Error(`no answer from ${origin}:\n${running.output()}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500))
-  }
-}
+// The Dockerfile's last stage run on what the build makes (Docker cannot run here), started as a host
+// starts it and stopped with SIGTERM; and what its build stage copies. (The README's deploy commands,
+// which install and build a fresh clone, are readme-deploy.spec.ts's: `npm run test:deploy`.)
 
 function chownTree(dir: string, uid: number, gid: number): void {
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
@@ -90,36 +25,6 @@ function chownTree(dir: string, uid: number, gid: number): void {
   }
   lchownSync(dir, uid, gid)
 }
-
-// The first ```sh block after `marker` in a README.
-function shellBlock(readme: string, marker: string): string {
-  const text = readFileSync(path.join(root, readme), "utf8")
-  const block = /```sh\n([\s\S]*?)```/.exec(text.slice(text.indexOf(marker)))
-  if (text.indexOf(marker) === -1 || !block) throw new Error(`${readme} has no sh block after "${marker}"`)
-  return block[1]
-}
-
-test("the root README's commands for any Node host install, build and serve the site", async ({
-  clone,
-  api,
-}) => {
-  test.setTimeout(900_000)
-  const port = await freePort()
-  const block = shellBlock("README.md", "**Any Node host**")
-  expect(block).toContain("PORT=8080")
-
-  const server = start("bash", ["-e", "-c", block.replace("PORT=8080", `PORT=${port}`)], {
-    cwd: clone,
-    env: { ...shellEnv, HOST: "127.0.0.1", DOG_API_URL: api.apiUrl },
-  })
-  try {
-    await untilHealthy(`http://127.0.0.1:${port}`, server, Date.now() + 840_000)
-
-    expect((await fetch(`http://127.0.0.1:${port}/ssr/`)).status).toBe(200)
-  } finally {
-    await server.stop()
-  }
-})
 
 // The Dockerfile's stages: each image, and its instructions with their arguments (continued lines
 // joined, comments left out).
@@ -149,7 +54,7 @@ const imageEnv: Record<string, string> = Object.fromEntries(
 const healthcheck: string[] = JSON.parse(argsOf(runtime, "HEALTHCHECK")[0].replace(/^.*?CMD\s+/, ""))
 const command: string[] = JSON.parse(argsOf(runtime, "CMD")[0])
 
-type Container = Running & { origin: string; env: NodeJS.ProcessEnv; node: string }
+type Container = RunningServer & { env: NodeJS.ProcessEnv; node: string }
 
 // The last stage as Docker would run it: its COPY --from=build, from the folder that the build stage's
 // WORKDIR is here (the repository), into an empty folder; its ENV, with a free port; its CMD, from its
@@ -171,7 +76,6 @@ async function runImage(dogApiUrl: string): Promise<Container & { remove(): void
   const tmp = path.join(container, "tmp")
   mkdirSync(tmp)
   chmodSync(tmp, 0o1777)
-  const port = await freePort()
   const asRoot = process.getuid?.() === 0
   if (asRoot && chown) chownTree(workdir, 65534, 65534)
   // The image's own Node, as node:24-slim has one in /usr/local/bin: this one, copied where the other
@@ -179,33 +83,29 @@ async function runImage(dogApiUrl: string): Promise<Container & { remove(): void
   const bin = path.join(container, "usr/local/bin")
   mkdirSync(bin, { recursive: true })
   cpSync(process.execPath, path.join(bin, "node"))
-  const env = {
-    PATH: `${bin}:${process.env.PATH}`,
-    ...imageEnv,
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    TMPDIR: tmp,
-  }
+  const env = { PATH: `${bin}:${process.env.PATH}`, ...imageEnv, TMPDIR: tmp }
   expect(command[0]).toBe("node")
-  const server = start(path.join(bin, "node"), command.slice(1), {
-    cwd: workdir,
-    env: { ...env, DOG_API_URL: dogApiUrl },
-    ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-  })
-  const origin = `http://127.0.0.1:${port}`
   try {
-    await untilHealthy(origin, server, Date.now() + 30_000)
+    const server = await startServer(path.join(bin, "node"), command.slice(1), {
+      cwd: workdir,
+      env: { ...env, DOG_API_URL: dogApiUrl },
+      cleanEnv: true,
+      ready: (url) => `${url}/healthz`,
+      // Under the test's 30 s, so that the server's output says why.
+      deadlineMs: 20_000,
+      spawnOptions: asRoot ? { uid: 65534, gid: 65534 } : {},
+    })
+    // What the image's health check sees: the image's environment, on the port it serves.
+    const { port, hostname } = new URL(server.url)
+    return { ...server, env: { ...env, PORT: port, HOST: hostname }, node: path.join(bin, "node"), remove }
   } catch (error) {
-    await server.stop()
     remove()
     throw error
   }
-  return { ...server, origin, env, node: path.join(bin, "node"), remove }
 }
 
 const imageTest = test.extend<{ image: Container }>({
-  image: async ({ build, api }, use) => {
-    void build // requested for its effect: the production build exists
+  image: async ({ api }, use) => {
     const image = await runImage(api.apiUrl)
     try {
       await use(image)
@@ -220,7 +120,7 @@ imageTest(
   "the image's command serves the site from the standalone folder alone, as a user other than root",
   async ({ image }) => {
     for (const page of ["/", "/ssr/", "/breeds/pug/", "/page-data/ssr/page-data.json"]) {
-      expect({ page, status: (await fetch(`${image.origin}${page}`)).status }).toEqual({ page, status: 200 })
+      expect({ page, status: (await fetch(`${image.url}${page}`)).status }).toEqual({ page, status: 200 })
     }
     expect(argsOf(runtime, "USER")).toEqual(["node"])
   },

@@ -1,25 +1,53 @@
-import { existsSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs"
+import os from "node:os"
 import path from "node:path"
 import { expect, test as base, type Locator, type Page } from "@playwright/test"
+import { attachOutputOnFailure, startSite, type RunningServer, type SiteMode } from "test-harness"
 import { startStandInApi, type StandInApi } from "../../tools/stand-in-api/server"
-import { buildSite, root, startSite, type SiteMode, type SiteServer } from "./gatsby"
 
-// netlify: build for Netlify (as Netlify's own builds do, with NETLIFY=true) rather than for Node.
-export type SiteOptions = { mode: SiteMode; netlify: boolean }
+// The site's folder: the repository's root.
+export const root = path.resolve(__dirname, "../..")
+// A copy of the built site, where gatsby develop and then the Netlify build run (see copyBuiltSite).
+export const developCopy = path.join(os.tmpdir(), "gatsby-ssr-dogs-develop")
+
+// inCopy: the site in developCopy rather than in root.
+export type SiteOptions = { mode: SiteMode; inCopy: boolean }
+
+// The built site, copied as it stands once `gatsby build` has run: the repository's files, the build in
+// .cache/ and public/ (not webpack's caches), and node_modules as a link to this one's. gatsby develop,
+// which rewrites .cache/, runs there on a built site while gatsby serve and the Node server serve the
+// build here, at the same time.
+function copyBuiltSite(): void {
+  rmSync(developCopy, { recursive: true, force: true })
+  const files = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: root,
+    encoding: "utf8",
+  })
+  if (files.status !== 0) throw new Error(`git ls-files failed: ${files.stderr}`)
+  for (const file of files.stdout.split("\0").filter(Boolean)) {
+    if (!existsSync(path.join(root, file))) continue // deleted, not yet committed
+    mkdirSync(path.dirname(path.join(developCopy, file)), { recursive: true })
+    cpSync(path.join(root, file), path.join(developCopy, file))
+  }
+  cpSync(path.join(root, "public"), path.join(developCopy, "public"), { recursive: true })
+  cpSync(path.join(root, ".cache"), path.join(developCopy, ".cache"), {
+    recursive: true,
+    filter: (source) => !source.startsWith(path.join(root, ".cache/webpack")),
+  })
+  symlinkSync(path.join(root, "node_modules"), path.join(developCopy, "node_modules"))
+}
 
 // Short, so that the hanging-API test ends quickly (the site's default is 5 s), but not 1 s: a second
 // run of the suite once saw /breeds/ time out under gatsby develop, whose compiles block its event loop.
 export const API_TIMEOUT_MS = 3000
 
-// What the build found: whether gatsby develop had left its page-data of /ssr/ in public/.
-type Build = { afterDevelop: boolean }
-
-type WorkerFixtures = SiteOptions & { api: StandInApi; build: Build; server: SiteServer; site: string }
+type WorkerFixtures = SiteOptions & { api: StandInApi; siteDir: string; server: RunningServer; site: string }
 type TestFixtures = { problems: string[]; serverLog: void }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
   mode: ["serve", { option: true, scope: "worker" }],
-  netlify: [false, { option: true, scope: "worker" }],
+  inCopy: [false, { option: true, scope: "worker" }],
 
   // The stand-in dog API, in this worker's process, so that a test can make it fail.
   api: [
@@ -32,24 +60,22 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: "worker" },
   ],
 
-  // `gatsby build`, once per worker, in the serve and netlify projects; gatsby develop needs none, and
-  // the Node server serves the serve project's build. The develop project runs first, so this builds on
-  // top of develop's files, as a person who develops and then deploys does.
-  build: [
-    async ({ mode, netlify }, use) => {
-      const afterDevelop = existsSync(path.join(root, "public/page-data/ssr/page-data.json"))
-      if (mode === "serve") buildSite(root, { NETLIFY: netlify ? "true" : "" })
-      await use({ afterDevelop })
+  // The site's folder. gatsby develop starts from a fresh copy of the built site; the Netlify project
+  // builds and serves what develop left in it.
+  siteDir: [
+    async ({ mode, inCopy }, use) => {
+      if (inCopy && mode === "develop") copyBuiltSite()
+      await use(inCopy ? developCopy : root)
     },
-    { scope: "worker", timeout: 300_000 },
+    { scope: "worker" },
   ],
 
-  // The site, in the project's mode, asking the stand-in API for its dogs. Built without DOG_API_URL
-  // and served with it: proves the engine reads it per request.
+  // The site, in the project's mode, asking the stand-in API for its dogs: for gatsby serve and the Node
+  // server, on the build that the project's dependencies made (see playwright.config.ts). Built without
+  // DOG_API_URL and served with it: proves the engine reads it per request.
   server: [
-    async ({ mode, api, build }, use) => {
-      void build // requested for its effect: the production build exists
-      const server = await startSite(mode, {
+    async ({ mode, siteDir, api }, use) => {
+      const server = await startSite(siteDir, mode, {
         env: { DOG_API_URL: api.apiUrl, DOG_API_TIMEOUT_MS: String(API_TIMEOUT_MS) },
       })
       try {
@@ -65,13 +91,7 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   // What the server printed during a test that failed (why a page had no dog, say), in its report.
   serverLog: [
-    async ({ server }, use, testInfo) => {
-      const before = server.output().length
-      await use()
-      if (testInfo.status !== testInfo.expectedStatus) {
-        await testInfo.attach("server output", { body: server.output().slice(before) || "(nothing)" })
-      }
-    },
+    async ({ server }, use, testInfo) => attachOutputOnFailure(server, use, testInfo),
     { auto: true },
   ],
 

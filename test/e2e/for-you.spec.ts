@@ -56,8 +56,7 @@ test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false })
 
   // gatsby develop renders pages in the browser (its HTML is a shell), so this is for production.
-  test("the form on a breed page still picks the favourite", async ({ page, mode }) => {
-    test.skip(mode === "develop", "gatsby develop renders pages with JavaScript only")
+  test("the form on a breed page still picks the favourite", { tag: "@production" }, async ({ page }) => {
     await pickFavourite(page, "retriever-golden", "Golden retriever")
 
     await expectFavourite(page, "Golden retriever")
@@ -77,25 +76,28 @@ test("refuses a favourite posted from another site, and sets no cookie", async (
 
 // gatsby develop sends headers of its own (public, max-age=0) whatever getServerData says: a dev server
 // sits behind no cache. The production servers send the page's.
-test("keeps personalized answers out of shared caches, and only those", async ({ request, mode }) => {
-  test.skip(mode === "develop", "gatsby develop ignores getServerData's headers")
-  const headers = { cookie: "favourite-breed=husky" }
-  for (const url of ["/for-you/", "/page-data/for-you/page-data.json"]) {
-    const answer = (await request.get(url, { headers })).headers()
+test(
+  "keeps personalized answers out of shared caches, and only those",
+  { tag: "@production" },
+  async ({ request }) => {
+    const headers = { cookie: "favourite-breed=husky" }
+    for (const url of ["/for-you/", "/page-data/for-you/page-data.json"]) {
+      const answer = (await request.get(url, { headers })).headers()
 
-    expect({ url, vary: answer.vary, cacheControl: answer["cache-control"] }).toEqual({
-      url,
-      vary: expect.stringMatching(/\bCookie\b/i),
-      cacheControl: "private, no-store",
-    })
-  }
-  for (const url of ["/breeds/", "/breeds/husky/", "/"]) {
-    const answer = (await request.get(url, { headers })).headers()
+      expect({ url, vary: answer.vary, cacheControl: answer["cache-control"] }).toEqual({
+        url,
+        vary: expect.stringMatching(/\bCookie\b/i),
+        cacheControl: "private, no-store",
+      })
+    }
+    for (const url of ["/breeds/", "/breeds/husky/", "/"]) {
+      const answer = (await request.get(url, { headers })).headers()
 
-    expect({ url, vary: answer.vary ?? "", cacheControl: answer["cache-control"] ?? "" }).toEqual({
-      url,
-      vary: expect.not.stringMatching(/cookie/i),
-      cacheControl: expect.not.stringMatching(/private|no-store/),
-    })
-  }
-})
+      expect({ url, vary: answer.vary ?? "", cacheControl: answer["cache-control"] ?? "" }).toEqual({
+        url,
+        vary: expect.not.stringMatching(/cookie/i),
+        cacheControl: expect.not.stringMatching(/private|no-store/),
+      })
+    }
+  },
+)

@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import path from "node:path"
-import { expect, test as base } from "./fixtures"
+import { developCopy, expect, test as base } from "./fixtures"
 
 // The serverless function that gatsby-adapter-netlify builds for the SSR pages (only the netlify project
-// runs this file: it needs `gatsby build` with NETLIFY=true, which the `build` fixture runs).
+// runs this file: it needs `gatsby build` with NETLIFY=true, which build-for-netlify.setup.ts runs).
 
 // These tests call the function, not a server: no gatsby serve to start, so no server output to attach.
 // Each starts with the stand-in API answering, whatever the test before it made it do.
@@ -24,7 +24,7 @@ type NetlifyResponse = { statusCode: number; multiValueHeaders: Record<string, s
 
 // The functions that gatsby-adapter-netlify makes: the SSR engine's, and one per Gatsby Function.
 const functionPath = (name: string) =>
-  path.resolve(__dirname, `../../.netlify/functions-internal/${name}/${name}.js`)
+  path.join(developCopy, `.netlify/functions-internal/${name}/${name}.js`)
 
 // Loads a function and hands it one event, in a Node process of its own, as Netlify runs it. Loaded
 // in the test's process, Playwright would first compile the 3 MB engine with Babel (20 s or more).
@@ -89,23 +89,18 @@ async function invoke(
   }
 }
 
-test("the production build includes the Netlify function", async ({ build }) => {
-  void build // requested for its effect: `gatsby build` has run
-
+test("the production build includes the Netlify function", () => {
   expect(existsSync(functionPath("ssr-engine"))).toBe(true)
 })
 
-test("the Netlify function answers /ssr/ with a dog", async ({ build, api }) => {
-  void build // requested for its effect: `gatsby build` has run
-
+test("the Netlify function answers /ssr/ with a dog", async ({ api }) => {
   const { status, html } = await invoke(api.apiUrl, "/ssr/")
 
   expect(status).toBe(200)
   expect(html).toMatch(/<img class="dog" alt="Happy dog" src="http:\/\/127\.0\.0\.1:\d+\/images\/breeds\//)
 })
 
-test("the Netlify function answers 500 with no-store when the dog API fails", async ({ build, api }) => {
-  void build // requested for its effect: `gatsby build` has run
+test("the Netlify function answers 500 with no-store when the dog API fails", async ({ api }) => {
   api.fail("http-500")
 
   const { status, header, html } = await invoke(api.apiUrl, "/ssr/")
@@ -116,7 +111,6 @@ test("the Netlify function answers 500 with no-store when the dog API fails", as
 })
 
 test("the Netlify function of the favourite-breed form keeps the breed in a Secure cookie", async ({
-  build,
   api,
 }) => {
   // gatsby-adapter-netlify 1.x builds the request from IncomingMessage's prototype with no socket, which
@@ -127,8 +121,6 @@ test("the Netlify function of the favourite-breed form keeps the breed in a Secu
     Number(process.versions.node.split(".")[0]) >= 24,
     "gatsby-adapter-netlify's function wrapper crashes on Node 24 once a Gatsby Function reads its body",
   )
-  void build // requested for its effect: `gatsby build` has run
-
   const { status, header } = await invoke(api.apiUrl, "/api/favourite-breed", {
     fn: "favourite-breed-js",
     method: "POST",
@@ -148,11 +140,8 @@ test("the Netlify function of the favourite-breed form keeps the breed in a Secu
 })
 
 test("the Netlify function answers /for-you/ with the visitor's favourite, for that visitor only", async ({
-  build,
   api,
 }) => {
-  void build // requested for its effect: `gatsby build` has run
-
   const { status, header, html } = await invoke(api.apiUrl, "/for-you/", {
     headers: { cookie: "favourite-breed=husky" },
   })

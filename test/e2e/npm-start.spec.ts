@@ -3,10 +3,10 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import type { AddressInfo } from "node:net"
 import path from "node:path"
 import { gunzipSync } from "node:zlib"
-import { expect, test } from "./fixtures"
-import { root, startSite } from "./gatsby"
+import { startSite } from "test-harness"
+import { expect, root, test } from "./fixtures"
 
-// `npm start` as a host runs it, on the real build (the serve project's `gatsby build`). The browser
+// `npm start` as a host runs it, on the real build (build.setup.ts's `gatsby build`). The browser
 // tests in e2e/ run against it too, in this same project.
 
 // A dog API that takes its time: it answers each dog after `delayMs`.
@@ -46,9 +46,8 @@ function get(url: string, headers: Record<string, string> = {}): Promise<Answer>
   })
 }
 
-test("npm start says where it serves the site, on the PORT and HOST it was given", async ({ build }) => {
-  void build // requested for its effect: the production build exists
-  const server = await startSite("node")
+test("npm start says where it serves the site, on the PORT and HOST it was given", async () => {
+  const server = await startSite(root, "node")
   try {
     const { port } = new URL(server.url)
 
@@ -118,10 +117,8 @@ for (const [name, value, message] of refused) {
 
 test("tells clients how long it keeps an idle connection: 5 s, or what KEEP_ALIVE_TIMEOUT_MS says", async ({
   site,
-  build,
 }) => {
-  void build // requested for its effect: the production build exists
-  const server = await startSite("node", { env: { KEEP_ALIVE_TIMEOUT_MS: "65000" } })
+  const server = await startSite(root, "node", { env: { KEEP_ALIVE_TIMEOUT_MS: "65000" } })
   try {
     const keepAlive = { connection: "keep-alive" }
 
@@ -132,12 +129,9 @@ test("tells clients how long it keeps an idle connection: 5 s, or what KEEP_ALIV
   }
 })
 
-test("on SIGTERM, the requests in flight get their dogs, new connections are refused, and it exits", async ({
-  build,
-}) => {
-  void build // requested for its effect: the production build exists
+test("on SIGTERM, the requests in flight get their dogs, new connections are refused, and it exits", async () => {
   const api = await startSlowApi()
-  const server = await startSite("node", { env: { DOG_API_URL: api.apiUrl } })
+  const server = await startSite(root, "node", { env: { DOG_API_URL: api.apiUrl } })
   try {
     const inFlight = Array.from({ length: 4 }, () => get(`${server.url}/ssr/`))
     await expect.poll(() => api.asked()).toBe(4)
@@ -160,12 +154,9 @@ test("on SIGTERM, the requests in flight get their dogs, new connections are ref
   }
 })
 
-test("on SIGTERM, a request still running after SHUTDOWN_DEADLINE_MS is dropped, and it exits with 1", async ({
-  build,
-}) => {
-  void build // requested for its effect: the production build exists
+test("on SIGTERM, a request still running after SHUTDOWN_DEADLINE_MS is dropped, and it exits with 1", async () => {
   const api = await startSlowApi(25_000)
-  const server = await startSite("node", {
+  const server = await startSite(root, "node", {
     env: { DOG_API_URL: api.apiUrl, DOG_API_TIMEOUT_MS: "30000", SHUTDOWN_DEADLINE_MS: "2000" },
   })
   try {

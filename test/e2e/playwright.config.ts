@@ -1,76 +1,69 @@
 import { defineConfig, type Project } from "@playwright/test"
-import { CHROMIUM_FLAGS, findChromium } from "./chromium"
-import type { SiteOptions } from "./fixtures"
-import { usesNodeAdapter } from "./gatsby"
+import { browserUse, usesNodeAdapter } from "test-harness"
+import { root, type SiteOptions } from "./fixtures"
 
 // The site's own tests of `npm start` (the Node server, its cache, deploying it), and every production
 // test again against it, while the site depends on gatsby-adapter-node.
 const NODE_SERVER_SPECS = ["npm-start.spec.ts", "response-cache.spec.ts", "deploy.spec.ts"]
-const nodeServer: Project<SiteOptions>[] = usesNodeAdapter()
+const PAGE_SPECS = ["ssr.spec.ts", "breeds.spec.ts", "for-you.spec.ts"]
+const nodeServer: Project<SiteOptions>[] = usesNodeAdapter(root)
   ? [
       {
         name: "node",
         use: { mode: "node" },
-        dependencies: ["serve"],
-        testMatch: [
-          "ssr.spec.ts",
-          "breeds.spec.ts",
-          "for-you.spec.ts",
-          "budgets.spec.ts",
-          ...NODE_SERVER_SPECS,
-        ],
+        dependencies: ["build"],
+        workers: 1,
+        testMatch: [...PAGE_SPECS, "budgets.spec.ts", ...NODE_SERVER_SPECS],
       },
     ]
   : []
 
+// Each Gatsby command as often as the tests need it, in an order a person could type them, with no
+// clean between them: gatsby build; gatsby serve and `npm start` on that build, and, at the same time,
+// gatsby develop on a copy of the built site (develop rewrites .cache/, which the servers read; see
+// fixtures.ts); then, in that copy, gatsby build for Netlify on top of develop's files, and gatsby serve
+// on it. A project depends on the ones before it, so that the order is kept (Playwright starts a
+// project once every project of the step before it has ended).
 export default defineConfig<SiteOptions>({
   testDir: ".",
-  // gatsby develop deletes the engines that gatsby serve runs, so the modes take turns.
-  workers: 1,
+  // One for each server at a time (each worker starts the one it tests): two cores keep up with three.
+  workers: 3,
   timeout: 30_000,
   reporter: [["list"], ["html", { open: "never", outputFolder: "../../playwright-report" }]],
   outputDir: "../../test-results",
-  use: {
-    // install-chromium.ts, which `npm run test:e2e` runs first, made sure there is one.
-    launchOptions: { executablePath: findChromium(), args: CHROMIUM_FLAGS },
-    trace: "retain-on-failure",
-    screenshot: "only-on-failure",
-  },
-  // In the order a person goes: gatsby develop, then gatsby build (no clean) and gatsby serve, the same
-  // build on the Node server (`npm start`), a build for Netlify, then gatsby develop again. Each step
-  // depends on the one before, so that the order is kept.
+  // `install-chromium`, which `npm run test:e2e` runs first, made sure there is a Chromium.
+  use: browserUse,
   projects: [
-    {
-      name: "develop",
-      use: { mode: "develop" },
-      // Byte budgets and the Netlify function are about the production build.
-      testIgnore: [
-        "budgets.spec.ts",
-        "netlify-function.spec.ts",
-        "gatsby-commands.spec.ts",
-        ...NODE_SERVER_SPECS,
-      ],
-    },
+    { name: "build", testMatch: "build.setup.ts" },
     {
       name: "serve",
       use: { mode: "serve" },
-      dependencies: ["develop"],
-      testIgnore: ["netlify-function.spec.ts", ...NODE_SERVER_SPECS],
-      grepInvert: /@after-build/,
+      dependencies: ["build"],
+      workers: 1,
+      testMatch: [...PAGE_SPECS, "budgets.spec.ts"],
     },
     ...nodeServer,
     {
-      name: "netlify",
-      use: { mode: "serve", netlify: true },
-      dependencies: [nodeServer.length ? "node" : "serve"],
-      testMatch: "netlify-function.spec.ts",
+      name: "develop",
+      use: { mode: "develop", inCopy: true },
+      dependencies: ["build"],
+      // One gatsby develop in a folder.
+      workers: 1,
+      // The pages, and that develop still works on a built site.
+      testMatch: [...PAGE_SPECS, "gatsby-commands.spec.ts"],
+      grepInvert: /@production|@after-develop/,
     },
     {
-      name: "develop after build",
-      use: { mode: "develop" },
-      dependencies: ["netlify"],
-      testMatch: "gatsby-commands.spec.ts",
-      grep: /@after-build/,
+      name: "build for Netlify",
+      dependencies: ["develop"],
+      testMatch: "build-for-netlify.setup.ts",
+    },
+    {
+      name: "netlify",
+      use: { mode: "serve", inCopy: true },
+      dependencies: ["build for Netlify"],
+      testMatch: ["netlify-function.spec.ts", "gatsby-commands.spec.ts"],
+      grepInvert: /@after-build/,
     },
   ],
 })

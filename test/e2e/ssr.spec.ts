@@ -144,29 +144,28 @@ test("shows a message, not a blank page, after following the link while the dog 
   await expect(page.getByRole("img")).toHaveCount(0)
 })
 
-test("stops asking a failing dog API for a moment, then shows dogs again by itself", async ({
-  page,
-  api,
-  mode,
-}) => {
-  // Seen failing under gatsby develop, which clears its server bundle from require's cache as it
-  // recompiles (render-dev-html.js), and with it the circuit breaker. Production keeps one per process.
-  test.skip(mode === "develop", "gatsby develop does not keep the circuit breaker's state")
-  api.fail("http-500")
-  // Five failures in a row open the site's circuit breaker.
-  for (let i = 0; i < 5; i++) await page.request.get("/page-data/ssr/page-data.json")
-  api.fail(null)
-  const asked = api.apiRequests()
+// Not under gatsby develop, which clears its server bundle from require's cache as it recompiles
+// (render-dev-html.js), and with it the circuit breaker. Production keeps one per process.
+test(
+  "stops asking a failing dog API for a moment, then shows dogs again by itself",
+  { tag: "@production" },
+  async ({ page, api }) => {
+    api.fail("http-500")
+    // Five failures in a row open the site's circuit breaker.
+    for (let i = 0; i < 5; i++) await page.request.get("/page-data/ssr/page-data.json")
+    api.fail(null)
+    const asked = api.apiRequests()
 
-  await page.goto("/ssr/")
+    await page.goto("/ssr/")
 
-  await expect(page.getByRole("status")).toHaveText(/try refreshing/i)
-  expect(api.apiRequests()).toBe(asked)
-  await expect(async () => {
-    await page.reload()
-    await expectLoaded(page.getByRole("img", { name: "Happy dog" }))
-  }).toPass({ timeout: 10_000 })
-})
+    await expect(page.getByRole("status")).toHaveText(/try refreshing/i)
+    expect(api.apiRequests()).toBe(asked)
+    await expect(async () => {
+      await page.reload()
+      await expectLoaded(page.getByRole("img", { name: "Happy dog" }))
+    }).toPass({ timeout: 10_000 })
+  },
+)
 
 // gatsby develop answers other methods itself (POST 404, DELETE its HTML shell, OPTIONS 204) and runs no
 // getServerData for them; the production server runs it, and the pages answer 405.
