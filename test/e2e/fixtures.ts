@@ -1,9 +1,14 @@
-import { spawnSync } from "node:child_process"
-import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs"
+import { cpSync, rmSync, symlinkSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { expect, test as base, type Locator, type Page } from "@playwright/test"
-import { attachOutputOnFailure, startSite, type RunningServer, type SiteMode } from "test-harness"
+import {
+  attachOutputOnFailure,
+  copyCheckout,
+  startSite,
+  type RunningServer,
+  type SiteMode,
+} from "test-harness"
 import { startStandInApi, type StandInApi } from "../../tools/stand-in-api/server"
 
 // The site's folder: the repository's root.
@@ -20,16 +25,7 @@ export type SiteOptions = { mode: SiteMode; inCopy: boolean }
 // build here, at the same time.
 function copyBuiltSite(): void {
   rmSync(developCopy, { recursive: true, force: true })
-  const files = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
-    cwd: root,
-    encoding: "utf8",
-  })
-  if (files.status !== 0) throw new Error(`git ls-files failed: ${files.stderr}`)
-  for (const file of files.stdout.split("\0").filter(Boolean)) {
-    if (!existsSync(path.join(root, file))) continue // deleted, not yet committed
-    mkdirSync(path.dirname(path.join(developCopy, file)), { recursive: true })
-    cpSync(path.join(root, file), path.join(developCopy, file))
-  }
+  copyCheckout(root, developCopy)
   cpSync(path.join(root, "public"), path.join(developCopy, "public"), { recursive: true })
   cpSync(path.join(root, ".cache"), path.join(developCopy, ".cache"), {
     recursive: true,

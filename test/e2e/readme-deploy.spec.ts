@@ -1,9 +1,8 @@
-import { spawnSync } from "node:child_process"
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { expect, test as base } from "@playwright/test"
-import { startServer } from "test-harness"
+import { copyCheckout, startServer } from "test-harness"
 import { startStandInApi, type StandInApi } from "../../tools/stand-in-api/server"
 
 // The README's deploy section, followed as written in a fresh copy of the repository: npm ci, gatsby
@@ -18,16 +17,7 @@ const test = base.extend<{ clone: string; api: StandInApi }>({
   // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form.
   clone: async ({}, use) => {
     const clone = mkdtempSync(path.join(os.tmpdir(), "gatsby-ssr-dogs-clone-"))
-    const files = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
-      cwd: root,
-      encoding: "utf8",
-    })
-    if (files.status !== 0) throw new Error(`git ls-files failed: ${files.stderr}`)
-    for (const file of files.stdout.split("\0").filter(Boolean)) {
-      if (!existsSync(path.join(root, file))) continue // deleted, not yet committed
-      mkdirSync(path.dirname(path.join(clone, file)), { recursive: true })
-      cpSync(path.join(root, file), path.join(clone, file))
-    }
+    copyCheckout(root, clone)
     try {
       await use(clone)
     } finally {

@@ -2,6 +2,7 @@ import type { TestInfo } from "@playwright/test"
 
 // The browser tests' shared harness (see README.md).
 export { browserUse, CHROMIUM_FLAGS, findChromium } from "./chromium"
+export { copyCheckout } from "./checkout"
 export { buildSite, startSite, usesNodeAdapter, type SiteMode } from "./gatsby"
 export { freePort, startServer, type RunningServer } from "./processes"
 
