@@ -20,17 +20,15 @@ export const developCopy = path.join(os.tmpdir(), "gatsby-ssr-dogs-develop")
 export type SiteOptions = { mode: SiteMode; inCopy: boolean }
 
 // The built site, copied as it stands once `gatsby build` has run: the repository's files, the build in
-// .cache/ and public/ (not webpack's caches), and node_modules as a link to this one's. gatsby develop,
+// .cache/ (with webpack's caches, which the Netlify build there reuses) and public/, and node_modules as
+// a link to this one's. gatsby develop,
 // which rewrites .cache/, runs there on a built site while gatsby serve and the Node server serve the
 // build here, at the same time.
 function copyBuiltSite(): void {
   rmSync(developCopy, { recursive: true, force: true })
   copyCheckout(root, developCopy)
   cpSync(path.join(root, "public"), path.join(developCopy, "public"), { recursive: true })
-  cpSync(path.join(root, ".cache"), path.join(developCopy, ".cache"), {
-    recursive: true,
-    filter: (source) => !source.startsWith(path.join(root, ".cache/webpack")),
-  })
+  cpSync(path.join(root, ".cache"), path.join(developCopy, ".cache"), { recursive: true })
   symlinkSync(path.join(root, "node_modules"), path.join(developCopy, "node_modules"))
 }
 

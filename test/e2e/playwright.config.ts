@@ -12,7 +12,8 @@ const nodeServer: Project<SiteOptions>[] = usesNodeAdapter(root)
         name: "node",
         use: { mode: "node" },
         dependencies: ["build"],
-        workers: 1,
+        // The most tests: a second worker once gatsby serve's are done.
+        workers: 2,
         testMatch: [...PAGE_SPECS, "budgets.spec.ts", ...NODE_SERVER_SPECS],
       },
     ]
@@ -26,7 +27,7 @@ const nodeServer: Project<SiteOptions>[] = usesNodeAdapter(root)
 // project once every project of the step before it has ended).
 export default defineConfig<SiteOptions>({
   testDir: ".",
-  // One for each server at a time (each worker starts the one it tests): two cores keep up with three.
+  // Three servers at a time (each worker starts the one it tests): two cores keep up with three.
   workers: 3,
   timeout: 30_000,
   reporter: [["list"], ["html", { open: "never", outputFolder: "../../playwright-report" }]],
