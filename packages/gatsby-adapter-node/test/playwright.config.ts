@@ -17,8 +17,10 @@ const starters = ["starter-default", "no-404-page", "functions", "client-only"]
 
 export default defineConfig<{ configuration: Configuration }>({
   globalSetup: "./global-setup.ts",
-  // Each project builds a site (about a minute here); two builds at once would share two cores.
-  workers: 1,
+  // Two projects at a time, one worker each (each project builds its site once, in its worker; two
+  // workers of one project would build the same copy at once): a build is about a minute here, much
+  // of it on one core.
+  workers: 2,
   timeout: 30_000,
   reporter: [
     ["list"],
@@ -30,11 +32,13 @@ export default defineConfig<{ configuration: Configuration }>({
     ...Object.entries(basic).map(([name, configuration]) => ({
       name,
       testDir: "fixture-suite",
+      workers: 1,
       use: { configuration },
     })),
     ...starters.map((app) => ({
       name: app,
       testDir: "starters",
+      workers: 1,
       // What every site is checked for, and what its own spec clicks through.
       testMatch: ["same-as-gatsby-serve.spec.ts", `${app}.spec.ts`],
       use: { configuration: { app, trailingSlash: "always", pathPrefix: "" } satisfies Configuration },
