@@ -50,9 +50,9 @@ export default defineConfig<SiteOptions>({
       dependencies: ["build"],
       // One gatsby develop in a folder.
       workers: 1,
-      // The pages, and that develop still works on a built site.
-      testMatch: [...PAGE_SPECS, "gatsby-commands.spec.ts"],
-      grepInvert: /@production|@after-develop/,
+      // The pages, on a built site: develop still works after a build.
+      testMatch: PAGE_SPECS,
+      grepInvert: /@production/,
     },
     {
       name: "build for Netlify",
@@ -64,7 +64,6 @@ export default defineConfig<SiteOptions>({
       use: { mode: "serve", inCopy: true },
       dependencies: ["build for Netlify"],
       testMatch: ["netlify-function.spec.ts", "gatsby-commands.spec.ts"],
-      grepInvert: /@after-build/,
     },
   ],
 })
