@@ -1,10 +1,11 @@
 import { spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
-import { createRequire } from "node:module"
 import os from "node:os"
 import path from "node:path"
 import { startSite, usesNodeAdapter, type RunningServer } from "test-harness"
 import { writeBenchmarksSection } from "./benchmarks-doc"
+import { benchFiles } from "./file-rows"
+import { CONNECTIONS, load, median, sum, type Load } from "./load"
 import { buildVariant, variants } from "./builds"
 import { startLabServer, startUpstream, type LabServer } from "./upstream-process"
 
@@ -19,34 +20,12 @@ import { startLabServer, startUpstream, type LabServer } from "./upstream-proces
 // (upstream.ts) answers from memory; each server and the floor; each load is its own autocannon.
 // Timings are noisy here: read the ratios, which come from the same run.
 
-const CONNECTIONS = 16
 const WARM_UP_SECONDS = 2
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 // The site against its twins: many short rows, taken in turns, because this machine's speed drifts by
 // more over tens of seconds than the pages differ; a ratio of neighbours cancels the drift.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12)
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 3)
-const autocannonCli = createRequire(import.meta.url).resolve("autocannon/autocannon.js")
-
-type Load = { rps: number; p50: number; p99: number; errors: number; statuses: Record<string, number> }
-
-function load(url: string, seconds: number, method = "GET"): Load {
-  const run = spawnSync(
-    process.execPath,
-    [autocannonCli, "--json", "-c", String(CONNECTIONS), "-d", String(seconds), "-m", method, url],
-    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
-  )
-  const result = JSON.parse(run.stdout)
-  const statuses: Record<string, number> = {}
-  for (const key of ["1xx", "2xx", "3xx", "4xx", "5xx"]) if (result[key]) statuses[key] = result[key]
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    statuses,
-  }
-}
 
 function measure(url: string, method = "GET"): Load {
   load(url, WARM_UP_SECONDS, method)
@@ -58,10 +37,6 @@ function rssMb(pid: number, field: "VmRSS" | "VmHWM" = "VmHWM"): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8")
   return Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) / 1024)
 }
-
-const sum = (numbers: number[]): number => numbers.reduce((a, b) => a + b, 0)
-const median = (numbers: number[]): number =>
-  [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)]
 
 // a ÷ b, round by round (the median and range of those ratios) and over all requests.
 function ratio(a: string, b: string, runs: Record<string, Load[]>, label = `${a} ÷ ${b}`): string {
@@ -85,12 +60,26 @@ function record(setup: string, target: string, result: Load): Load {
   return result
 }
 
+// The site's build on the Node server (`npm start`) where the fork kept it, and on gatsby serve.
+function fileServers(servers: Record<string, RunningServer>): Record<string, string> {
+  return Object.fromEntries(
+    [
+      ["npm start", servers["node site"]],
+      ["gatsby serve", servers["serve site"]],
+    ].flatMap(([name, server]) => (server ? [[name, (server as RunningServer).url]] : [])),
+  )
+}
+
 async function main(): Promise<void> {
   // --ab: every twin in lab/builds.ts; --ab=fetch,no-links: those. The guide's page, the twin without
   // a Head and the twin on React 18 always: they are what the site is held to.
   const ab = process.argv.find((arg) => arg.startsWith("--ab"))
   const chosen = ab?.includes("=") ? ab.split("=")[1].split(",") : ab ? Object.keys(variants) : []
-  const twins = [...new Set(["guide", "no-head", "react-18", ...chosen])].filter((name) => name !== "site")
+  // --files: the file rows alone, with the site's build.
+  const filesOnly = process.argv.includes("--files")
+  const twins = filesOnly
+    ? []
+    : [...new Set(["guide", "no-head", "react-18", ...chosen])].filter((name) => name !== "site")
   const builds = ["site", ...twins].map((name) => {
     if (!variants[name]) throw new Error(`No twin named ${name} in lab/builds.ts`)
     return { name, site: buildVariant(variants[name]) }
@@ -113,12 +102,22 @@ async function main(): Promise<void> {
     servers[`serve ${build.name}`] = await startSite(build.site, "serve", { env })
     if (node) servers[`node ${build.name}`] = await startSite(build.site, "node", { env })
   }
-  if (node) {
+  if (node && !filesOnly) {
     // cluster.js comes before the server's script on the command line, and runs it in its workers.
     servers["node cluster site"] = await startSite(site, "node", {
       env,
       nodeOptions: [path.join(import.meta.dirname, "cluster.js")],
     })
+  }
+  if (filesOnly) {
+    try {
+      await benchFiles(site, fileServers(servers))
+    } finally {
+      for (const server of Object.values(servers)) await server.stop()
+      for (const server of Object.values(labServers)) server.stop()
+      upstream.stop()
+    }
+    return
   }
   const urls: Record<string, string> = {}
   const pids: Record<string, number> = {}
@@ -175,6 +174,7 @@ async function main(): Promise<void> {
       record("node site", "static / (median)", middle(cached["/"]))
       ratios.push(ratio("/breeds/", "/", cached, "node: /breeds/ from the cache ÷ static /"))
     }
+    await benchFiles(site, fileServers(servers))
     const serve = urls["serve site"]
     record("site", "static /", measure(`${serve}/`))
     record("site", "/ssr/ page-data", measure(`${serve}/page-data/ssr/page-data.json`))
