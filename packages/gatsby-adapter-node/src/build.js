@@ -13,9 +13,9 @@ const { ROUTES_FILE } = require("./routes")
  * @typedef {import("./engine").Engine} Engine
  * @typedef {{ handler: GatsbyFunction & Engine, config: FunctionConfig | undefined }} Compiled
  * @typedef {Build & { compiled: Map<string, Compiled>, errorPage: string | undefined,
- *   hasNotFoundPage: boolean }} LoadedBuild
+ *   notFoundPage: Buffer | undefined }} LoadedBuild
  *   compiled: by functionId; errorPage: public/500.html, where the site has a 500 page;
- *   hasNotFoundPage: whether the site has a 404 page (public/404.html)
+ *   notFoundPage: public/404.html, where the site has a 404 page
  */
 
 /** @param {string} root the site's folder @returns {LoadedBuild} */
@@ -38,11 +38,12 @@ function loadBuild(root) {
     }
   }
   const errorFile = path.join(root, "public", "500.html")
+  const notFoundFile = path.join(root, "public", "404.html")
   return {
     ...build,
     compiled,
     errorPage: existsSync(errorFile) ? readFileSync(errorFile, "utf8") : undefined,
-    hasNotFoundPage: existsSync(path.join(root, "public", "404.html")),
+    notFoundPage: existsSync(notFoundFile) ? readFileSync(notFoundFile) : undefined,
   }
 }
 

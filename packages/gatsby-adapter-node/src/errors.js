@@ -21,12 +21,13 @@ function plainError(reply, status) {
 }
 
 // The site's 404 page; for a site with none, the page that gatsby serve sends all the same.
-/** @param {{ hasNotFoundPage: boolean }} build @param {FastifyReply} reply */
-function sendNotFound({ hasNotFoundPage }, reply) {
-  reply.code(404).header("cache-control", "no-store")
-  return hasNotFoundPage
-    ? reply.sendFile("404.html")
-    : reply.type("text/html; charset=utf-8").send(errorStatusPage(404))
+/** @param {{ notFoundPage: Buffer | undefined }} build @param {FastifyReply} reply */
+function sendNotFound({ notFoundPage }, reply) {
+  return reply
+    .code(404)
+    .header("cache-control", "no-store")
+    .type("text/html; charset=utf-8")
+    .send(notFoundPage ?? errorStatusPage(404))
 }
 
 /**

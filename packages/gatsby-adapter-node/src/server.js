@@ -4,11 +4,11 @@
 // then the candidates at its address in turn (redirects.js, functions.js, a page's one address, the
 // engine and its cache in engine.js, static.js), then the 404 and error pages (errors.js). ../start.js
 // listens.
+const http = require("node:http")
 const path = require("node:path")
 const Fastify = require("fastify").default
 const fastifyCompress = require("@fastify/compress").default
 const fastifyEtag = require("@fastify/etag").default
-const fastifyStatic = require("@fastify/static").default
 const underPressure = require("@fastify/under-pressure").default
 const { loadBuild } = require("./build")
 const { engineStage } = require("./engine")
@@ -17,12 +17,14 @@ const { boundedFailureLog } = require("./failure-log")
 const { functionStage } = require("./functions")
 const { redirectStage, sendTrailingSlashRedirect } = require("./redirects")
 const routes = require("./routes")
-const { FILE_METHODS, refuseMethod, sendFile } = require("./static")
+const { FILE_METHODS, fileStore } = require("./static")
 
 /**
  * @typedef {import("fastify").FastifyRequest} FastifyRequest
  * @typedef {import("fastify").FastifyReply} FastifyReply
  * @typedef {import("./routes").Address} Address
+ * @typedef {import("./routes").Candidate} Candidate
+ * @typedef {import("./static").FileEntry} FileEntry
  * @typedef {{ headersMs: number, requestMs: number, idleMs: number, socketMs: number }} Timeouts
  */
 
@@ -37,6 +39,9 @@ const MAX_URL_LENGTH = 8 * 1024
 // function's own limit (Gatsby's bodyParser config, 100 KB by default) applies below this one.
 const BODY_LIMIT = 1024 * 1024
 
+// The file bodies kept in memory, by default: a typical site's JavaScript, CSS, page-data and HTML.
+const FILE_MEMORY_BYTES = 64 * 1024 * 1024
+
 // How long a client that got 503 because the server was overloaded is asked to wait.
 const RETRY_AFTER_SECONDS = 10
 
@@ -44,13 +49,14 @@ const RETRY_AFTER_SECONDS = 10
  * @param {{ root?: string, accessLog?: boolean, timeouts?: Partial<Timeouts>, bodyLimit?: number,
  *   countryHeader?: string, trustProxy?: false | string[] | import("./env").TrustHops,
  *   pressure?: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }, cacheBytes?: number,
- *   log?: (line: string) => void }} [options]
+ *   fileMemoryBytes?: number, log?: (line: string) => void }} [options]
  *   root: the site's folder, with public/ and .cache/ from `gatsby build`; timeouts: those to change;
  *   countryHeader: the request header that a CDN in front sets to the visitor's country, for redirects;
  *   trustProxy: whose X-Forwarded-* headers to believe, as fastify takes it (none by default);
  *   pressure: the bounds past which it sheds load, answering 503 (0 for none, as by default here;
  *   start.js passes its settings); cacheBytes: the bound of the shared cache of rendered pages (0, as by
- *   default here, for none; start.js passes its setting).
+ *   default here, for none; start.js passes its setting); fileMemoryBytes: the bound of the file bodies
+ *   kept in memory (0 for none).
  */
 async function createServer({
   root = process.cwd(),
@@ -61,6 +67,7 @@ async function createServer({
   trustProxy = false,
   pressure = { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0 },
   cacheBytes = 0,
+  fileMemoryBytes = FILE_MEMORY_BYTES,
   log = (line) => process.stderr.write(`${line}\n`),
 } = {}) {
   const timeouts = { ...TIMEOUTS, ...changed }
@@ -82,16 +89,53 @@ async function createServer({
     reportFailure,
   })
   const renderPage = engineStage({ engines: build.compiled, cacheBytes, reportFailure })
+  const files = fileStore({
+    publicDir: path.join(root, "public"),
+    everyPath: Object.fromEntries(everyPath.map(({ key, value }) => [key, value])),
+    memoryBytes: fileMemoryBytes,
+  })
+  /** @type {Map<Candidate, FileEntry>} */
+  const fileOf = new Map()
+  for (const { candidates, vary } of table) {
+    for (const candidate of candidates) {
+      const entry = candidate.kind === "file" ? files.entry(candidate, vary) : undefined
+      if (entry) fileOf.set(candidate, entry)
+    }
+  }
+  // The fast lane: a GET or HEAD for a file at its one address, with no redirect or condition there,
+  // is answered before the framework sees it, as a server in front of Node would (most of a page
+  // view's requests are these); anything else, and every request once the server closes, goes on.
+  const lane = fileLane(table, fileOf, build.trailingSlash)
+  /** @param {http.IncomingMessage} req @param {http.ServerResponse} res @returns {boolean} answered */
+  const answeredInLane = (req, res) => {
+    // Once the server closes (it no longer listens), fastify answers what its connections still ask.
+    if (!server?.listening || (req.method !== "GET" && req.method !== "HEAD")) return false
+    const url = req.url ?? ""
+    if (url.length > MAX_URL_LENGTH || req.headers["content-length"] || req.headers["transfer-encoding"])
+      return false
+    const entry = lane.get(splitUrl(url)[0])
+    if (!entry) return false
+    files.send(entry, req, res)
+    return true
+  }
+  /** @type {http.Server | undefined} */
+  let server
   const app = Fastify({
-    http: {
-      headersTimeout: timeouts.headersMs,
-      // How often Node checks headersTimeout and requestTimeout; its default (30 s) would let them run
-      // that much late.
-      connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
+    serverFactory: (handler) => {
+      server = http.createServer(
+        {
+          headersTimeout: timeouts.headersMs,
+          requestTimeout: timeouts.requestMs,
+          keepAliveTimeout: timeouts.idleMs,
+          // How often Node checks headersTimeout and requestTimeout; its default (30 s) would let them
+          // run that much late.
+          connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
+        },
+        (req, res) => answeredInLane(req, res) || handler(req, res),
+      )
+      server.setTimeout(timeouts.socketMs)
+      return server
     },
-    requestTimeout: timeouts.requestMs,
-    keepAliveTimeout: timeouts.idleMs,
-    connectionTimeout: timeouts.socketMs,
     // Behind a proxy that is trusted, the client's address, protocol and host come from X-Forwarded-*:
     // in the access log, and in the URL that Gatsby Functions and the engine are given.
     trustProxy,
@@ -120,15 +164,6 @@ async function createServer({
   // Compression of answers only: Gatsby Functions' body parsers decompress a request's body, or refuse
   // an encoding they cannot read, as under gatsby develop.
   await app.register(fastifyCompress, { threshold: 1024, globalDecompression: false })
-  // Headers come from Gatsby's routes manifest, so the plugin adds no Cache-Control of its own. The
-  // build compressed the text files (precompress.js): a client that accepts brotli or gzip gets those.
-  await app.register(fastifyStatic, {
-    root: path.join(root, "public"),
-    serve: false,
-    cacheControl: false,
-    preCompressed: true,
-  })
-
   // Request bodies are for Gatsby Functions, parsed by each function's own config (functions.js), so
   // fastify reads none: it only refuses one that says it is too large.
   app.removeAllContentTypeParsers()
@@ -167,14 +202,19 @@ async function createServer({
       }
       if (!routes.answersAt(candidate, pathname)) continue
       if (candidate.kind === "function") return runFunction(candidate.route, request, reply)
-      if (candidate.kind === "file" && !FILE_METHODS.includes(request.method)) return refuseMethod(reply)
+      if (candidate.kind === "file" && !FILE_METHODS.includes(request.method))
+        return plainError(reply.header("allow", FILE_METHODS.join(", ")), 405)
       const canonical =
         candidate.page && FILE_METHODS.includes(request.method)
           ? routes.canonicalPath(build.trailingSlash, pathname)
           : undefined
       if (canonical) return sendTrailingSlashRedirect(reply, `${canonical}${query}`)
       if (candidate.kind === "engine") return renderPage(candidate.route, request, reply)
-      return sendFile(candidate, address.vary, reply)
+      const entry = fileOf.get(candidate)
+      // A file that the routes name and public/ lacks.
+      if (!entry) return sendNotFound(build, reply)
+      reply.hijack()
+      return files.send(entry, request.raw, reply.raw)
     }
     return notFound(request, reply)
   }
@@ -199,6 +239,30 @@ async function createServer({
   app.setErrorHandler(errorHandler({ errorPage: build.errorPage, reportFailure }))
 
   return app
+}
+
+/**
+ * The files that the fast lane answers, by path: each at its one address (a page's under
+ * trailingSlash), where nothing but the file answers.
+ * @param {Address[]} table @param {Map<Candidate, FileEntry>} fileOf @param {routes.TrailingSlash} trailingSlash
+ */
+function fileLane(table, fileOf, trailingSlash) {
+  /** @type {Map<string, FileEntry>} */
+  const lane = new Map()
+  for (const { url, candidates, vary } of table) {
+    const entry = candidates.length === 1 && !vary.length ? fileOf.get(candidates[0]) : undefined
+    if (!entry || /[:*]/.test(url)) continue
+    const paths =
+      candidates[0].kind !== "file" || !candidates[0].page || url === "/"
+        ? [url]
+        : trailingSlash === "always"
+          ? [`${url}/`]
+          : trailingSlash === "never"
+            ? [url]
+            : [url, `${url}/`]
+    for (const at of paths) lane.set(at, entry)
+  }
+  return lane
 }
 
 // The path and query of a request target; an absolute-form one (http://host/path) loses its authority.
