@@ -3,6 +3,8 @@
 // shared cache when it has them (response-cache.js), and kept there when their answer allows. A stale
 // answer within stale-while-revalidate is sent while one render (not one per request) replaces it; if
 // that render fails, the stale answer stays until its window ends.
+const zlib = require("node:zlib")
+const { negotiate } = require("@fastify/accept-negotiator")
 const { createResponseCache, weakEtag } = require("./response-cache")
 
 /**
@@ -10,6 +12,7 @@ const { createResponseCache, weakEtag } = require("./response-cache")
  * @typedef {import("fastify").FastifyReply} FastifyReply
  * @typedef {import("./routes").FunctionRoute} FunctionRoute
  * @typedef {import("./response-cache").Rendered} Rendered
+ * @typedef {import("./response-cache").CacheRequest} CacheRequest
  * @typedef {{ status(code: number): EngineResponse, setHeader(name: string, value: string | string[]): EngineResponse,
  *   send(body?: unknown): void, json(body: unknown): void }} EngineResponse
  * @typedef {{ url: string, rawUrl: string, method: string, headers: import("node:http").IncomingHttpHeaders,
@@ -18,13 +21,19 @@ const { createResponseCache, weakEtag } = require("./response-cache")
  */
 
 const CACHEABLE_METHODS = ["GET", "HEAD"]
+// A kept page is compressed once, when it is kept, rather than at each request: brotli at a quality
+// that takes about as long as gzip's default (about a millisecond for a page of 30 KB).
+const BROTLI = { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } }
+const MIN_COMPRESSED_BYTES = 1024
+const COMPRESSIBLE_TYPE = /^(text\/|application\/(json|javascript|xml))/
 
 /**
- * @param {{ engines: Map<string, { handler: Engine }>, cacheBytes: number,
+ * @param {{ engines: Map<string, { handler: Engine }>, cacheBytes: number, everyPath: Record<string, string>,
  *   reportFailure: (error: unknown, request: FastifyRequest) => void }} options
- *   engines: what Gatsby compiled, by functionId; cacheBytes: the shared cache's bound (0: none)
+ *   engines: what Gatsby compiled, by functionId; cacheBytes: the shared cache's bound (0: none);
+ *   everyPath: the headers Gatsby gives every path, under a page's own
  */
-function engineStage({ engines, cacheBytes, reportFailure }) {
+function engineStage({ engines, cacheBytes, everyPath, reportFailure }) {
   const cache = cacheBytes ? createResponseCache({ maxBytes: cacheBytes }) : undefined
   /** @type {Set<string>} the cache keys that one render is renewing */
   const revalidating = new Set()
@@ -38,8 +47,66 @@ function engineStage({ engines, cacheBytes, reportFailure }) {
     return rendered
   }
 
-  /** @param {FunctionRoute} route @param {FastifyRequest} request @param {FastifyReply} reply */
-  return async (route, request, reply) => {
+  /**
+   * Keeps a GET's answer where a shared cache may, and its compressed forms once they are made.
+   * @param {string} key @param {FastifyRequest} request @param {Rendered} rendered @param {boolean} keptForBuild
+   */
+  const keep = (key, request, rendered, keptForBuild) => {
+    if (!cache?.store(key, request, rendered, keptForBuild)) return
+    const type = String(rendered.headers["content-type"] ?? "")
+    if (rendered.body.length < MIN_COMPRESSED_BYTES || !COMPRESSIBLE_TYPE.test(type)) return
+    rendered.forms = {
+      br: zlib.brotliCompressSync(rendered.body, BROTLI),
+      gzip: zlib.gzipSync(rendered.body),
+    }
+  }
+
+  /**
+   * A fresh page from the cache, for a request that no route has seen yet (server.js's fast lane):
+   * only at an address where the engine alone answers, which a page says when it is kept.
+   * @param {import("node:http").IncomingMessage} req @param {import("node:http").ServerResponse} res
+   * @returns {boolean} whether it answered
+   */
+  const answerFromCache = (req, res) => {
+    if (!cache || (req.method !== "GET" && req.method !== "HEAD")) return false
+    const hit = cache.lookup(/** @type {string} */ (req.url), /** @type {CacheRequest} */ (req))
+    if (!hit || hit.stale || !hit.rendered.alone) return false
+    sendKept(hit, [], req, res)
+    return true
+  }
+
+  /**
+   * A kept answer, with the headers Gatsby gives every path, 304 to a client that has it, and the
+   * compressed form that a client accepts.
+   * @param {import("./response-cache").Hit} hit @param {string[]} vary
+   * @param {import("node:http").IncomingMessage} req @param {import("node:http").ServerResponse} res
+   */
+  const sendKept = ({ rendered, headers }, vary, req, res) => {
+    /** @type {Record<string, string | string[]>} */
+    const sent = { ...everyPath, ...headers }
+    const { forms } = rendered
+    const varyBy = forms ? [...vary, "accept-encoding"] : vary
+    if (varyBy.length) sent.vary = varyBy.join(", ")
+    if (req.headers["if-none-match"] === headers.etag && rendered.status === 200) {
+      delete sent["content-type"]
+      res.writeHead(304, sent)
+      return void res.end()
+    }
+    const accepted = req.headers["accept-encoding"]
+    const encoding = forms && accepted ? negotiate(accepted, ["br", "gzip"]) : undefined
+    const body = encoding ? forms?.[/** @type {"br" | "gzip"} */ (encoding)] : rendered.body
+    if (encoding) sent["content-encoding"] = encoding
+    sent["content-length"] = String(body?.length ?? 0)
+    res.writeHead(rendered.status, sent)
+    res.end(req.method === "HEAD" ? undefined : body)
+  }
+
+  /**
+   * @param {FunctionRoute} route @param {FastifyRequest} request @param {FastifyReply} reply
+   * @param {{ alone: boolean, vary: string[] }} address alone: whether the engine is all that answers
+   *   at the request's address (no redirect, no condition); vary: the request headers the address varies by
+   */
+  const renderPage = async (route, request, reply, { alone, vary }) => {
     const key = request.url
     // DSG pages (the manifest's cache flag): Gatsby renders them once, so they are kept for the build's life.
     const keptForBuild = route.cache === true
@@ -49,17 +116,22 @@ function engineStage({ engines, cacheBytes, reportFailure }) {
         revalidating.add(key)
         render(route, request, "GET")
           .then((rendered) => {
-            if (rendered.status < 500) cache?.store(key, request, rendered, keptForBuild)
+            rendered.alone = alone
+            if (rendered.status < 500) keep(key, request, rendered, keptForBuild)
           })
           .catch((/** @type {unknown} */ error) => reportFailure(error, request))
           .finally(() => revalidating.delete(key))
       }
-      return reply.code(hit.rendered.status).headers(hit.headers).send(hit.rendered.body)
+      reply.hijack()
+      return sendKept(hit, vary, request.raw, reply.raw)
     }
     const rendered = await render(route, request, request.method)
-    if (request.method === "GET") cache?.store(key, request, rendered, keptForBuild)
+    rendered.alone = alone
+    if (request.method === "GET") keep(key, request, rendered, keptForBuild)
     return reply.code(rendered.status).headers(rendered.headers).send(rendered.body)
   }
+
+  return { renderPage, answerFromCache }
 }
 
 /**

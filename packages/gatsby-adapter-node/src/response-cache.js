@@ -8,9 +8,14 @@ const { LRUCache } = require("lru-cache")
 
 /**
  * @typedef {Record<string, string | string[]>} Headers
- * @typedef {{ status: number, headers: Headers, body: Buffer }} Rendered what the engine answered
+ * @typedef {{ status: number, headers: Headers, body: Buffer, forms?: { br: Buffer, gzip: Buffer },
+ *   alone?: boolean }} Rendered what the engine answered; forms: its compressed forms, once made;
+ *   alone: whether the engine is all that answers at its address
  * @typedef {{ method: string, url: string, headers: import("node:http").IncomingHttpHeaders }} CacheRequest
- * @typedef {{ rendered: Rendered, storedAt: number, policy?: CachePolicy }} Kept an answer kept; no policy: a DSG page
+ * @typedef {{ rendered: Rendered, storedAt: number, policy?: CachePolicy,
+ *   fresh?: { until: number, age: number, headers: Headers } }} Kept an answer kept; no policy: a DSG page;
+ *   fresh: for an answer that varies by no request header, until when it is fresh, its age then and
+ *   its headers, so that a hit within that time needs no policy to read
  * @typedef {{ rendered: Rendered, headers: Headers, stale: boolean }} Hit
  *   headers: the answer's, with Age; stale: past its freshness, within stale-while-revalidate
  */
@@ -53,10 +58,15 @@ function createResponseCache({ maxBytes }) {
     lookup(key, request) {
       const entry = entries.get(key)
       if (!entry) return undefined
-      const { rendered, storedAt, policy } = entry
+      const { rendered, storedAt, policy, fresh } = entry
+      const now = Date.now()
       if (!policy) {
-        const age = String(Math.floor((Date.now() - storedAt) / 1000))
+        const age = String(Math.floor((now - storedAt) / 1000))
         return { rendered, headers: { ...rendered.headers, age }, stale: false }
+      }
+      if (fresh && now < fresh.until) {
+        const age = String(Math.floor(fresh.age + (now - storedAt) / 1000))
+        return { rendered, headers: { ...fresh.headers, age }, stale: false }
       }
       const { response, revalidation } = policy.evaluateRequest(asShared(request))
       if (!response) return undefined
@@ -84,7 +94,18 @@ function createResponseCache({ maxBytes }) {
         entries.delete(key)
         return false
       }
-      entries.set(key, { rendered, storedAt: Date.now(), policy }, { ttl: policy?.timeToLive() ?? 0 })
+      const storedAt = Date.now()
+      /** @type {Kept["fresh"]} */
+      let fresh
+      if (policy && !("vary" in headers)) {
+        const age = policy.age()
+        fresh = {
+          until: storedAt + (policy.maxAge() - age) * 1000,
+          age,
+          headers: /** @type {Headers} */ (policy.responseHeaders()),
+        }
+      }
+      entries.set(key, { rendered, storedAt, policy, fresh }, { ttl: policy?.timeToLive() ?? 0 })
       return entries.has(key)
     },
   }

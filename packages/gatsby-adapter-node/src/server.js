@@ -88,10 +88,16 @@ async function createServer({
     bodyLimit,
     reportFailure,
   })
-  const renderPage = engineStage({ engines: build.compiled, cacheBytes, reportFailure })
+  const everyPathHeaders = Object.fromEntries(everyPath.map(({ key, value }) => [key, value]))
+  const { renderPage, answerFromCache } = engineStage({
+    engines: build.compiled,
+    cacheBytes,
+    everyPath: everyPathHeaders,
+    reportFailure,
+  })
   const files = fileStore({
     publicDir: path.join(root, "public"),
-    everyPath: Object.fromEntries(everyPath.map(({ key, value }) => [key, value])),
+    everyPath: everyPathHeaders,
     memoryBytes: fileMemoryBytes,
   })
   /** @type {Map<Candidate, FileEntry>} */
@@ -103,18 +109,24 @@ async function createServer({
     }
   }
   // The fast lane: a GET or HEAD for a file at its one address, with no redirect or condition there,
-  // is answered before the framework sees it, as a server in front of Node would (most of a page
-  // view's requests are these); anything else, and every request once the server closes, goes on.
+  // or for a page fresh in the shared cache, is answered before the framework sees it, as a server
+  // or CDN in front of Node would (most of a page view's requests are these); anything else, and
+  // every request once the server closes, goes on.
   const lane = fileLane(table, fileOf, build.trailingSlash)
   /** @param {http.IncomingMessage} req @param {http.ServerResponse} res @returns {boolean} answered */
   const answeredInLane = (req, res) => {
     // Once the server closes (it no longer listens), fastify answers what its connections still ask.
     if (!server?.listening || (req.method !== "GET" && req.method !== "HEAD")) return false
     const url = req.url ?? ""
-    if (url.length > MAX_URL_LENGTH || req.headers["content-length"] || req.headers["transfer-encoding"])
+    if (
+      !url.startsWith("/") ||
+      url.length > MAX_URL_LENGTH ||
+      req.headers["content-length"] ||
+      req.headers["transfer-encoding"]
+    )
       return false
     const entry = lane.get(splitUrl(url)[0])
-    if (!entry) return false
+    if (!entry) return answerFromCache(req, res)
     files.send(entry, req, res)
     return true
   }
@@ -209,7 +221,11 @@ async function createServer({
           ? routes.canonicalPath(build.trailingSlash, pathname)
           : undefined
       if (canonical) return sendTrailingSlashRedirect(reply, `${canonical}${query}`)
-      if (candidate.kind === "engine") return renderPage(candidate.route, request, reply)
+      if (candidate.kind === "engine")
+        return renderPage(candidate.route, request, reply, {
+          alone: address.candidates.length === 1 && !address.vary.length,
+          vary: address.vary,
+        })
       const entry = fileOf.get(candidate)
       // A file that the routes name and public/ lacks.
       if (!entry) return sendNotFound(build, reply)

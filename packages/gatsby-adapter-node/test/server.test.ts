@@ -37,7 +37,7 @@ const files: Record<string, string> = {
     exports.default = async (req, res) => {
       if (req.url.startsWith("/kept/") || req.url === "/dsg/") {
         const n = (renders[req.url] = (renders[req.url] || 0) + 1)
-        const body = "<h1>render " + n + "</h1>"
+        const body = "<h1>render " + n + "</h1>" + (req.url === "/kept/long/" ? "<p>Dogs.</p>".repeat(200) : "")
         if (req.url === "/dsg/") return res.send(body)
         if (req.url === "/kept/private/") return res.setHeader("Cache-Control", "private, max-age=60").send(body)
         if (n > 1 && req.url === "/kept/failing/") return res.status(500).setHeader("Cache-Control", "no-store").send("<h1>No dog</h1>")
@@ -789,6 +789,29 @@ describe("with the shared cache of rendered pages", () => {
     expect(res.body).toBe("<h1>render 1</h1>")
     expect(res.headers.age).toMatch(/^\d+$/)
     expect(res.headers["x-frame-options"]).toBe("DENY")
+  })
+
+  test("answers a page fresh in the cache over a connection as its route does, with no render", async () => {
+    await cached.listen({ port: 0, host: "127.0.0.1" })
+    const { port } = cached.server.address() as { port: number }
+    await (await fetch(`http://127.0.0.1:${port}/kept/lane/`)).text()
+
+    const res = await fetch(`http://127.0.0.1:${port}/kept/lane/`)
+
+    expect(await res.text()).toBe("<h1>render 1</h1>")
+    expect(res.headers.get("age")).toMatch(/^\d+$/)
+    expect(res.headers.get("x-frame-options")).toBe("DENY")
+    expect(res.headers.get("etag")).toMatch(/^W\//)
+  })
+
+  test("sends a kept page's gzip form, compressed once when it was kept", async () => {
+    await cached.inject("/kept/long/")
+
+    const res = await cached.inject({ url: "/kept/long/", headers: { "accept-encoding": "gzip" } })
+
+    expect(res.headers["content-encoding"]).toBe("gzip")
+    expect(res.headers.vary).toBe("accept-encoding")
+    expect(gunzipSync(res.rawPayload).toString()).toMatch(/^<h1>render 1<\/h1>(<p>Dogs.<\/p>){200}$/)
   })
 
   test("sends the stale page to every request while one render replaces it", async () => {
