@@ -15,6 +15,7 @@ const { engineStage } = require("./engine")
 const { errorHandler, plainError, sendNotFound } = require("./errors")
 const { boundedFailureLog } = require("./failure-log")
 const { functionStage } = require("./functions")
+const { lingerIfBodyUnread, LINGER } = require("./linger")
 const { redirectStage, sendTrailingSlashRedirect } = require("./redirects")
 const routes = require("./routes")
 const { FILE_METHODS, fileStore } = require("./static")
@@ -49,14 +50,15 @@ const RETRY_AFTER_SECONDS = 10
  * @param {{ root?: string, accessLog?: boolean, timeouts?: Partial<Timeouts>, bodyLimit?: number,
  *   countryHeader?: string, trustProxy?: false | string[] | import("./env").TrustHops,
  *   pressure?: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }, cacheBytes?: number,
- *   fileMemoryBytes?: number, log?: (line: string) => void }} [options]
+ *   fileMemoryBytes?: number, linger?: import("./linger").LingerBounds, log?: (line: string) => void }} [options]
  *   root: the site's folder, with public/ and .cache/ from `gatsby build`; timeouts: those to change;
  *   countryHeader: the request header that a CDN in front sets to the visitor's country, for redirects;
  *   trustProxy: whose X-Forwarded-* headers to believe, as fastify takes it (none by default);
  *   pressure: the bounds past which it sheds load, answering 503 (0 for none, as by default here;
  *   start.js passes its settings); cacheBytes: the bound of the shared cache of rendered pages (0, as by
  *   default here, for none; start.js passes its setting); fileMemoryBytes: the bound of the file bodies
- *   kept in memory (0 for none).
+ *   kept in memory (0 for none); linger: how long, and for how many bytes, a connection closed before
+ *   its request's body arrived reads on (linger.js).
  */
 async function createServer({
   root = process.cwd(),
@@ -68,6 +70,7 @@ async function createServer({
   pressure = { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0 },
   cacheBytes = 0,
   fileMemoryBytes = FILE_MEMORY_BYTES,
+  linger = LINGER,
   log = (line) => process.stderr.write(`${line}\n`),
 } = {}) {
   const timeouts = { ...TIMEOUTS, ...changed }
@@ -189,8 +192,9 @@ async function createServer({
     app.addHook("onResponse", async (request, reply) => log(accessLogLine(request, reply)))
   }
 
-  app.addHook("onSend", async (_request, reply) => {
+  app.addHook("onSend", async (request, reply) => {
     for (const { key, value } of everyPath) if (!reply.hasHeader(key)) reply.header(key, value)
+    lingerIfBodyUnread(request.raw, reply.raw, linger)
   })
 
   // For load balancers: 200 while it serves. Once it shuts down it takes no new connections, and
