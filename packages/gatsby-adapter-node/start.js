@@ -20,6 +20,8 @@ async function main() {
     maxEventLoopDelayMs,
     maxHeapUsedBytes,
     cacheBytes,
+    maxInFlight,
+    fileMemoryBytes,
     siteDir,
   } = readSettings(process.env)
   const app = await createServer({
@@ -30,6 +32,8 @@ async function main() {
     trustProxy,
     pressure: { maxEventLoopDelayMs, maxHeapUsedBytes },
     cacheBytes,
+    maxInFlight,
+    fileMemoryBytes,
     timeouts: { idleMs: keepAliveMs },
   })
   // A Gatsby Function that fails after an await is an unhandled rejection, which the server answers

@@ -5,6 +5,7 @@
 // that render fails, the stale answer stays until its window ends.
 const zlib = require("node:zlib")
 const { negotiate } = require("@fastify/accept-negotiator")
+const { LRUCache } = require("lru-cache")
 const { createResponseCache, weakEtag } = require("./response-cache")
 
 /**
@@ -37,6 +38,10 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure }) {
   const cache = cacheBytes ? createResponseCache({ maxBytes: cacheBytes }) : undefined
   /** @type {Set<string>} the cache keys that one render is renewing */
   const revalidating = new Set()
+  /** @type {Map<string, Promise<Rendered>>} the renders in flight that other requests may wait for */
+  const rendering = new Map()
+  /** @type {LRUCache<string, true>} the pages whose last answer was not kept, which no request waits for */
+  const notKept = new LRUCache({ max: 10_000 })
 
   /** @param {FunctionRoute} route @param {FastifyRequest} request @param {string} method */
   const render = async (route, request, method) => {
@@ -48,17 +53,19 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure }) {
   }
 
   /**
-   * Keeps a GET's answer where a shared cache may, and its compressed forms once they are made.
+   * Keeps a GET's answer where a shared cache may, with its compressed forms.
    * @param {string} key @param {FastifyRequest} request @param {Rendered} rendered @param {boolean} keptForBuild
+   * @returns {boolean} whether it was kept
    */
   const keep = (key, request, rendered, keptForBuild) => {
-    if (!cache?.store(key, request, rendered, keptForBuild)) return
+    if (!cache?.store(key, request, rendered, keptForBuild)) return false
     const type = String(rendered.headers["content-type"] ?? "")
-    if (rendered.body.length < MIN_COMPRESSED_BYTES || !COMPRESSIBLE_TYPE.test(type)) return
+    if (rendered.body.length < MIN_COMPRESSED_BYTES || !COMPRESSIBLE_TYPE.test(type)) return true
     rendered.forms = {
       br: zlib.brotliCompressSync(rendered.body, BROTLI),
       gzip: zlib.gzipSync(rendered.body),
     }
+    return true
   }
 
   /**
@@ -125,9 +132,32 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure }) {
       reply.hijack()
       return sendKept(hit, vary, request.raw, reply.raw)
     }
-    const rendered = await render(route, request, request.method)
+    // Requests for a page that a render in flight may keep wait for it, rather than render it again
+    // each (request coalescing, as Varnish does it); a page that was not kept is marked, so that
+    // requests for it render at once from then on (Varnish's hit-for-miss).
+    const leader = cache && request.method === "GET" && !notKept.has(key) ? rendering.get(key) : undefined
+    if (leader) {
+      await leader.catch(() => undefined)
+      const kept = cache?.lookup(key, request)
+      if (kept) {
+        reply.hijack()
+        return sendKept(kept, vary, request.raw, reply.raw)
+      }
+    }
+    const ownRender = render(route, request, request.method)
+    const coalesce = cache && request.method === "GET" && !notKept.has(key) && !rendering.has(key)
+    if (coalesce) rendering.set(key, ownRender)
+    let rendered
+    try {
+      rendered = await ownRender
+    } finally {
+      if (coalesce) rendering.delete(key)
+    }
     rendered.alone = alone
-    if (request.method === "GET") keep(key, request, rendered, keptForBuild)
+    if (request.method === "GET" && cache) {
+      if (keep(key, request, rendered, keptForBuild)) notKept.delete(key)
+      else notKept.set(key, true)
+    }
     return reply.code(rendered.status).headers(rendered.headers).send(rendered.body)
   }
 

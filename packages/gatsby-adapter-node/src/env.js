@@ -10,7 +10,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 /**
  * @typedef {{ port: number, host: string, accessLog: boolean, keepAliveMs: number, shutdownDeadlineMs: number,
  *   bodyLimit: number, countryHeader: string | undefined, trustProxy: false | string[] | TrustHops,
- *   maxEventLoopDelayMs: number, maxHeapUsedBytes: number, cacheBytes: number, siteDir: string | undefined }} Settings
+ *   maxEventLoopDelayMs: number, maxHeapUsedBytes: number, cacheBytes: number, maxInFlight: number,
+ *   fileMemoryBytes: number, siteDir: string | undefined }} Settings
  */
 
 /** @typedef {(address: string, hop: number) => boolean} TrustHops */
@@ -62,6 +63,18 @@ function readSettings(env) {
     cacheBytes: wholeNumber(
       env,
       "RESPONSE_CACHE_BYTES",
+      64 * 1024 * 1024,
+      Number.MAX_SAFE_INTEGER,
+      "bytes",
+      0,
+    ),
+    // Requests past the fast lane (files, fresh cached pages) answered at once: more get 503 with
+    // Retry-After at once, rather than wait behind the others (on a hanging API, say). 0: no bound.
+    maxInFlight: wholeNumber(env, "MAX_IN_FLIGHT", 256, 2 ** 31 - 1, "requests", 0),
+    // The bodies of small files of public/ kept in memory once asked for (src/static.js). 0: none.
+    fileMemoryBytes: wholeNumber(
+      env,
+      "FILE_MEMORY_BYTES",
       64 * 1024 * 1024,
       Number.MAX_SAFE_INTEGER,
       "bytes",

@@ -50,14 +50,15 @@ const RETRY_AFTER_SECONDS = 10
  * @param {{ root?: string, accessLog?: boolean, timeouts?: Partial<Timeouts>, bodyLimit?: number,
  *   countryHeader?: string, trustProxy?: false | string[] | import("./env").TrustHops,
  *   pressure?: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }, cacheBytes?: number,
- *   fileMemoryBytes?: number, linger?: import("./linger").LingerBounds, log?: (line: string) => void }} [options]
+ *   maxInFlight?: number, fileMemoryBytes?: number, linger?: import("./linger").LingerBounds, log?: (line: string) => void }} [options]
  *   root: the site's folder, with public/ and .cache/ from `gatsby build`; timeouts: those to change;
  *   countryHeader: the request header that a CDN in front sets to the visitor's country, for redirects;
  *   trustProxy: whose X-Forwarded-* headers to believe, as fastify takes it (none by default);
  *   pressure: the bounds past which it sheds load, answering 503 (0 for none, as by default here;
  *   start.js passes its settings); cacheBytes: the bound of the shared cache of rendered pages (0, as by
  *   default here, for none; start.js passes its setting); fileMemoryBytes: the bound of the file bodies
- *   kept in memory (0 for none); linger: how long, and for how many bytes, a connection closed before
+ *   kept in memory (0 for none); maxInFlight: how many requests past the fast lane may be answered at
+ *   once, past which others get 503 at once (0, as by default here, for no bound); linger: how long, and for how many bytes, a connection closed before
  *   its request's body arrived reads on (linger.js).
  */
 async function createServer({
@@ -69,6 +70,7 @@ async function createServer({
   trustProxy = false,
   pressure = { maxEventLoopDelayMs: 0, maxHeapUsedBytes: 0 },
   cacheBytes = 0,
+  maxInFlight = 0,
   fileMemoryBytes = FILE_MEMORY_BYTES,
   linger = LINGER,
   log = (line) => process.stderr.write(`${line}\n`),
@@ -135,6 +137,7 @@ async function createServer({
   }
   /** @type {http.Server | undefined} */
   let server
+  let inFlight = 0
   const app = Fastify({
     serverFactory: (handler) => {
       server = http.createServer(
@@ -146,7 +149,14 @@ async function createServer({
           // run that much late.
           connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
         },
-        (req, res) => answeredInLane(req, res) || handler(req, res),
+        (req, res) => {
+          if (answeredInLane(req, res)) return
+          // Past the bound, a quick 503 rather than a wait behind the others (say, on a hanging API).
+          if (maxInFlight && inFlight >= maxInFlight) return shed(res)
+          inFlight++
+          res.once("close", () => inFlight--)
+          handler(req, res)
+        },
       )
       server.setTimeout(timeouts.socketMs)
       return server
@@ -283,6 +293,19 @@ function fileLane(table, fileOf, trailingSlash) {
     for (const at of paths) lane.set(at, entry)
   }
   return lane
+}
+
+// 503 with Retry-After, before any work is done for the request.
+/** @param {http.ServerResponse} res */
+function shed(res) {
+  const body = "Service Unavailable: too many requests in flight; try again shortly\n"
+  res.writeHead(503, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    "cache-control": "no-store",
+    "retry-after": String(RETRY_AFTER_SECONDS),
+  })
+  res.end(body)
 }
 
 // The path and query of a request target; an absolute-form one (http://host/path) loses its authority.

@@ -42,6 +42,7 @@ const files: Record<string, string> = {
         if (req.url === "/kept/private/") return res.setHeader("Cache-Control", "private, max-age=60").send(body)
         if (n > 1 && req.url === "/kept/failing/") return res.status(500).setHeader("Cache-Control", "no-store").send("<h1>No dog</h1>")
         if (n > 1 && req.url === "/kept/slow/") await new Promise((resolve) => setTimeout(resolve, 200))
+        if (req.url === "/kept/together/") await new Promise((resolve) => setTimeout(resolve, 100))
         return res.setHeader("Cache-Control", "public, s-maxage=1, stale-while-revalidate=60").send(body)
       }
       if (req.url === "/slow/") await new Promise((resolve) => setTimeout(resolve, 300))
@@ -707,6 +708,25 @@ test("finishes a request in flight when it shuts down, and takes no new connecti
   expect(await refused).toBe("ECONNREFUSED")
 })
 
+test("answers 503 with Retry-After at once past the requests it may have in flight, and files still", async () => {
+  const bounded = await createServer({ root, maxInFlight: 1 })
+  const port = await listen(bounded)
+  try {
+    const first = fetch(`http://127.0.0.1:${port}/slow/`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+
+    const second = await fetch(`http://127.0.0.1:${port}/ssr/`)
+    const file = await fetch(`http://127.0.0.1:${port}/app-0123abcd.js`)
+
+    expect(second.status).toBe(503)
+    expect(second.headers.get("retry-after")).toBe("10")
+    expect(file.status).toBe(200)
+    expect((await first).status).toBe(200)
+  } finally {
+    await bounded.close()
+  }
+})
+
 test("answers the health check with 503 once it shuts down, on a connection that it still has", async () => {
   const port = await listen(app)
   const socket = await open(port)
@@ -802,6 +822,12 @@ describe("with the shared cache of rendered pages", () => {
     expect(res.headers.get("age")).toMatch(/^\d+$/)
     expect(res.headers.get("x-frame-options")).toBe("DENY")
     expect(res.headers.get("etag")).toMatch(/^W\//)
+  })
+
+  test("renders a page once for first requests that come together, and sends each the page kept", async () => {
+    const pages = await Promise.all([1, 2, 3].map(() => body("/kept/together/")))
+
+    expect(pages).toEqual(["<h1>render 1</h1>", "<h1>render 1</h1>", "<h1>render 1</h1>"])
   })
 
   test("sends a kept page's gzip form, compressed once when it was kept", async () => {
