@@ -12,6 +12,7 @@ async function main() {
     port,
     host,
     accessLog,
+    logFormat,
     keepAliveMs,
     shutdownDeadlineMs,
     bodyLimit,
@@ -27,6 +28,7 @@ async function main() {
   const app = await createServer({
     root: path.resolve(siteDir ?? process.cwd()),
     accessLog,
+    logFormat,
     bodyLimit,
     countryHeader,
     trustProxy,
@@ -39,14 +41,14 @@ async function main() {
   // A Gatsby Function that fails after an await is an unhandled rejection, which the server answers
   // with a 500 (src/functions.js); any other one still ends up here, as an uncaught exception.
   closeWithGrace({ delay: shutdownDeadlineMs, skip: ["unhandledRejection"] }, async ({ signal, err }) => {
-    if (err) console.error(err)
-    else console.log(`${signal}: no new connections; finishing the requests in flight`)
+    if (err) app.log.error({ err }, "uncaught exception: shutting down")
+    else app.log.info(`${signal}: no new connections; finishing the requests in flight`)
     await app.close()
   })
   await app.listen({ port, host })
   const { port: actual } = /** @type {import("node:net").AddressInfo} */ (app.server.address())
   const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host
-  console.log(`Serving the built site on http://${shown}:${actual}/ (HOST=${host}, PORT=${actual})`)
+  app.log.info(`Serving the built site on http://${shown}:${actual}/ (HOST=${host}, PORT=${actual})`)
 }
 
 main().catch((error) => {

@@ -7,16 +7,19 @@ import { buildIfNeeded, root } from "./site"
 import { startUpstream } from "./upstream-process"
 
 // `npm run overload`: far more clients than the Node server (gatsby-adapter-node) can serve, against /ssr/
-// while the dog API flaps (answers, hangs, fails, in turn), with load shedding off and on, in turns.
-// What a client sees: how many got a page, a quick 503, or nothing within the timeout.
+// while the dog API flaps (answers, hangs, fails, in turn), and while it hangs throughout, with the
+// server's bounds off, with the event-loop bound alone (the defaults before MAX_IN_FLIGHT), and with
+// its defaults, in turns. What a client sees: how many got a page, a quick 503, or nothing within the
+// timeout.
 
 const CONNECTIONS = Number(process.env.OVERLOAD_CONNECTIONS ?? 1000)
 const SECONDS = Number(process.env.OVERLOAD_SECONDS ?? 20)
 const ROUNDS = Number(process.env.OVERLOAD_ROUNDS ?? 2)
 // A client gives up after this long, as a browser or a load balancer would.
-const TIMEOUT_SECONDS = 15
+const TIMEOUT_SECONDS = 10
 const FLAP_MS = 2000
-const FLAPS = ["ok", "hang", "http-500"]
+// The upstream's turns: answering, hanging, failing; or hanging throughout.
+const UPSTREAMS: Record<string, string[]> = { flapping: ["ok", "hang", "http-500"], hanging: ["hang"] }
 const autocannonCli = createRequire(import.meta.url).resolve("autocannon/autocannon.js")
 
 type Run = {
@@ -30,7 +33,7 @@ type Run = {
 }
 
 // autocannon in a process of its own, while this one makes the upstream flap.
-function overload(url: string, flap: (mode: string) => void): Promise<Run> {
+function overload(url: string, flaps: string[], flap: (mode: string) => void): Promise<Run> {
   const child = spawn(
     process.execPath,
     [
@@ -49,7 +52,8 @@ function overload(url: string, flap: (mode: string) => void): Promise<Run> {
   let out = ""
   child.stdout.on("data", (chunk) => (out += chunk))
   let turn = 0
-  const flapper = setInterval(() => flap(FLAPS[++turn % FLAPS.length]), FLAP_MS)
+  flap(flaps[0])
+  const flapper = setInterval(() => flap(flaps[++turn % flaps.length]), FLAP_MS)
   return new Promise((resolve, reject) =>
     child.once("exit", () => {
       clearInterval(flapper)
@@ -85,20 +89,25 @@ async function main(): Promise<void> {
     ? Object.fromEntries(
         delays.map((ms) => [`MAX_EVENT_LOOP_DELAY_MS=${ms}`, { MAX_EVENT_LOOP_DELAY_MS: ms }]),
       )
-    : { "shedding off": { MAX_EVENT_LOOP_DELAY_MS: "0" }, "shedding on (defaults)": {} }
+    : {
+        "no bounds": { MAX_EVENT_LOOP_DELAY_MS: "0", MAX_IN_FLIGHT: "0" },
+        "event-loop bound alone": { MAX_IN_FLIGHT: "0" },
+        defaults: {},
+      }
   const servers: Record<string, RunningServer> = {}
   const runs: Record<string, Run[]> = {}
   try {
     for (const [name, env] of Object.entries(setups)) {
       servers[name] = await startSite(root, "node", { env: { DOG_API_URL: upstream.apiUrl, ...env } })
-      runs[name] = []
     }
     const names = Object.keys(setups)
     for (let round = 1; round <= ROUNDS; round++) {
       for (const name of round % 2 ? names : [...names].reverse()) {
-        const run = await overload(`${servers[name].url}/ssr/`, upstream.set)
-        runs[name].push(run)
-        console.log(`${name.padEnd(24)} ${JSON.stringify(run)}`)
+        for (const [upstreamName, flaps] of Object.entries(UPSTREAMS)) {
+          const run = await overload(`${servers[name].url}/ssr/`, flaps, upstream.set)
+          ;(runs[`${name} | ${upstreamName}`] ??= []).push(run)
+          console.log(`${name.padEnd(24)} ${upstreamName.padEnd(9)} ${JSON.stringify(run)}`)
+        }
       }
     }
   } finally {
@@ -116,10 +125,10 @@ async function main(): Promise<void> {
     [
       `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run overload\`: ${os.cpus().length} cores, Node ${process.version},`,
       `${CONNECTIONS} connections for ${SECONDS} s against /ssr/ on \`npm start\`, clients giving up after ${TIMEOUT_SECONDS} s, the upstream`,
-      `(tools/lab/upstream.ts) ${FLAPS.join(", then ")} by turns of ${FLAP_MS / 1000} s; the setups in turns, ${ROUNDS} rounds.`,
+      `(tools/lab/upstream.ts) flapping (${UPSTREAMS.flapping.join(", then ")} by turns of ${FLAP_MS / 1000} s) or hanging throughout; the setups in turns, ${ROUNDS} rounds.`,
       "",
-      "| setup | round | 200 | 503 (shed) | other errors | timeouts | p50 ms | p99 ms | max ms |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| setup | upstream | round | 200 | 503 (shed) | other errors | timeouts | p50 ms | p99 ms | max ms |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...rows,
     ].join("\n"),
   )

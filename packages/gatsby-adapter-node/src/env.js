@@ -8,7 +8,7 @@ const v8 = require("node:v8")
 const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
- * @typedef {{ port: number, host: string, accessLog: boolean, keepAliveMs: number, shutdownDeadlineMs: number,
+ * @typedef {{ port: number, host: string, accessLog: boolean, logFormat: import("./logs").LogFormat, keepAliveMs: number, shutdownDeadlineMs: number,
  *   bodyLimit: number, countryHeader: string | undefined, trustProxy: false | string[] | TrustHops,
  *   maxEventLoopDelayMs: number, maxHeapUsedBytes: number, cacheBytes: number, maxInFlight: number,
  *   fileMemoryBytes: number, siteDir: string | undefined }} Settings
@@ -29,12 +29,18 @@ function readSettings(env) {
   if (countryHeader !== undefined && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(countryHeader)) {
     throw new Error(`COUNTRY_HEADER must be a header name, such as CF-IPCountry, not "${countryHeader}"`)
   }
+  const logFormat = env.LOG_FORMAT || "json"
+  if (logFormat !== "json" && logFormat !== "combined") {
+    throw new Error(`LOG_FORMAT must be json or combined, not "${logFormat}"`)
+  }
   return {
     port,
     // Every interface by default, as a container needs; HOST=127.0.0.1 keeps it to this machine.
     host: env.HOST || "0.0.0.0",
     // Off by default, as a load balancer's own access log usually is.
     accessLog: /^(1|true|on|yes)$/i.test(env.ACCESS_LOG ?? ""),
+    // The access log's lines: JSON, as pino writes every other line, or Combined Log Format.
+    logFormat,
     // How long an idle keep-alive connection stays open. A load balancer that keeps idle connections to
     // this server (60 s for AWS's ALB) needs it longer than its own, or it may send a request on a
     // connection as this server closes it, and answer 502.

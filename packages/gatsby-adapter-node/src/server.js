@@ -14,6 +14,7 @@ const { loadBuild } = require("./build")
 const { engineStage } = require("./engine")
 const { errorHandler, plainError, sendNotFound } = require("./errors")
 const { boundedFailureLog } = require("./failure-log")
+const { accessLog: accessLogOf, createLogger, nextRequestId } = require("./logs")
 const { functionStage } = require("./functions")
 const { lingerIfBodyUnread, LINGER } = require("./linger")
 const { redirectStage, sendTrailingSlashRedirect } = require("./redirects")
@@ -50,7 +51,8 @@ const RETRY_AFTER_SECONDS = 10
  * @param {{ root?: string, accessLog?: boolean, timeouts?: Partial<Timeouts>, bodyLimit?: number,
  *   countryHeader?: string, trustProxy?: false | string[] | import("./env").TrustHops,
  *   pressure?: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }, cacheBytes?: number,
- *   maxInFlight?: number, fileMemoryBytes?: number, linger?: import("./linger").LingerBounds, log?: (line: string) => void }} [options]
+ *   maxInFlight?: number, fileMemoryBytes?: number, linger?: import("./linger").LingerBounds,
+ *   logFormat?: import("./logs").LogFormat, log?: (line: string) => void }} [options]
  *   root: the site's folder, with public/ and .cache/ from `gatsby build`; timeouts: those to change;
  *   countryHeader: the request header that a CDN in front sets to the visitor's country, for redirects;
  *   trustProxy: whose X-Forwarded-* headers to believe, as fastify takes it (none by default);
@@ -59,7 +61,8 @@ const RETRY_AFTER_SECONDS = 10
  *   default here, for none; start.js passes its setting); fileMemoryBytes: the bound of the file bodies
  *   kept in memory (0 for none); maxInFlight: how many requests past the fast lane may be answered at
  *   once, past which others get 503 at once (0, as by default here, for no bound); linger: how long, and for how many bytes, a connection closed before
- *   its request's body arrived reads on (linger.js).
+ *   its request's body arrived reads on (linger.js); logFormat: the access log's, JSON lines (pino) or
+ *   Combined Log Format; log: where the lines go (standard output by default).
  */
 async function createServer({
   root = process.cwd(),
@@ -73,7 +76,8 @@ async function createServer({
   maxInFlight = 0,
   fileMemoryBytes = FILE_MEMORY_BYTES,
   linger = LINGER,
-  log = (line) => process.stderr.write(`${line}\n`),
+  logFormat = "json",
+  log = (line) => process.stdout.write(`${line}\n`),
 } = {}) {
   const timeouts = { ...TIMEOUTS, ...changed }
   const build = loadBuild(root)
@@ -84,7 +88,9 @@ async function createServer({
   // Security headers that Gatsby gives every path ("/*"), for what is not a static file: server-rendered
   // pages, redirects, errors. (Gatsby Functions get theirs from the adapter, with gatsby-config's.)
   const everyPath = build.headerRoutes.find((route) => route.path.endsWith("/*"))?.headers ?? []
-  const reportFailure = boundedFailureLog(log)
+  const logger = createLogger(log)
+  const reportFailure = boundedFailureLog(logger)
+  const access = accessLog ? accessLogOf(logFormat, logger, log) : undefined
   const redirect = redirectStage(countryKey)
   const runFunction = functionStage({
     compiled: build.compiled,
@@ -130,6 +136,9 @@ async function createServer({
       req.headers["transfer-encoding"]
     )
       return false
+    // The access log names the client as the proxies it trusts say: fastify reads that.
+    if (access && trustProxy) return false
+    access?.(req, res, nextRequestId(), req.socket.remoteAddress ?? "")
     const entry = lane.get(splitUrl(url)[0])
     if (!entry) return answerFromCache(req, res)
     files.send(entry, req, res)
@@ -164,6 +173,10 @@ async function createServer({
     // Behind a proxy that is trusted, the client's address, protocol and host come from X-Forwarded-*:
     // in the access log, and in the URL that Gatsby Functions and the engine are given.
     trustProxy,
+    loggerInstance: logger,
+    // One line per request at most, the access log's, which is off by default.
+    disableRequestLogging: true,
+    genReqId: nextRequestId,
     // /ssr matches /ssr/'s route; the handler then sends it to the address trailingSlash picks.
     routerOptions: { ignoreTrailingSlash: true },
     // RFC 9112 has servers accept a request target in absolute form (GET http://host/ssr/ HTTP/1.1):
@@ -198,9 +211,8 @@ async function createServer({
     if (request.url.length > MAX_URL_LENGTH) return plainError(reply, 414)
     if (Number(request.headers["content-length"]) > bodyLimit) return plainError(reply, 413)
   })
-  if (accessLog) {
-    app.addHook("onResponse", async (request, reply) => log(accessLogLine(request, reply)))
-  }
+  if (access)
+    app.addHook("onRequest", async (request, reply) => access(request.raw, reply.raw, request.id, request.ip))
 
   app.addHook("onSend", async (request, reply) => {
     for (const { key, value } of everyPath) if (!reply.hasHeader(key)) reply.header(key, value)
@@ -268,7 +280,7 @@ async function createServer({
   app.setNotFoundHandler(notFound)
   app.setErrorHandler(errorHandler({ errorPage: build.errorPage, reportFailure }))
 
-  return app
+  return /** @type {import("fastify").FastifyInstance} */ (/** @type {unknown} */ (app))
 }
 
 /**
@@ -324,25 +336,6 @@ function originForm(url) {
 function splitUrl(url) {
   const query = url.indexOf("?")
   return query === -1 ? [url, ""] : [url.slice(0, query), url.slice(query)]
-}
-
-// Combined Log Format, as nginx and Apache write it, plus the time taken: one line a request.
-/** @param {FastifyRequest} request @param {FastifyReply} reply */
-function accessLogLine(request, reply) {
-  const time = commonLogTime(new Date())
-  const length = reply.raw.getHeader("content-length") ?? "-"
-  const referer = request.headers.referer ?? "-"
-  const agent = request.headers["user-agent"] ?? "-"
-  return `${request.ip} - - [${time}] "${request.method} ${request.url} HTTP/${request.raw.httpVersion}" ${reply.raw.statusCode} ${length} "${referer}" "${agent}" ${reply.elapsedTime.toFixed(1)}ms`
-}
-
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-// 25/Nov/2026:12:54:58 +0000, in UTC.
-/** @param {Date} date */
-function commonLogTime(date) {
-  const two = (/** @type {number} */ n) => String(n).padStart(2, "0")
-  return `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`
 }
 
 module.exports = { createServer, TIMEOUTS }

@@ -365,7 +365,12 @@ test("shows the 500 page when a Gatsby Function fails after an await, and logs w
 
   expect(res.statusCode).toBe(500)
   expect(res.body).toContain("Something went wrong")
-  expect(logged[0]).toMatch(/^error \[GET \/api\/fails-later\] Error: too late/)
+  expect(JSON.parse(logged[0])).toMatchObject({
+    level: 50,
+    req: { method: "GET", url: "/api/fails-later" },
+    err: { message: "too late" },
+    msg: "Error: too late",
+  })
 })
 
 test("answers 413 to a body over 1 MB", async () => {
@@ -421,7 +426,7 @@ test("believes no X-Forwarded-* header by default: a client could forge them", a
   await withLog.close()
 
   expect(res.json().rawUrl).toBe("http://localhost:80/api/echo")
-  expect(logged[0]).toMatch(/^198\.51\.100\.1 - - /)
+  expect(JSON.parse(logged[0]).req.remoteAddress).toBe("198.51.100.1")
 })
 
 test("takes the client's address, protocol and host from X-Forwarded-* sent by a proxy it trusts", async () => {
@@ -440,9 +445,9 @@ test("takes the client's address, protocol and host from X-Forwarded-* sent by a
   await withLog.close()
 
   expect(trusted.json().rawUrl).toBe("https://dogs.example/api/echo")
-  expect(logged[0]).toMatch(/^203\.0\.113\.7 - - /)
+  expect(JSON.parse(logged[0]).req.remoteAddress).toBe("203.0.113.7")
   expect(other.json().rawUrl).toBe("http://localhost:80/api/echo")
-  expect(logged[1]).toMatch(/^192\.0\.2\.9 - - /)
+  expect(JSON.parse(logged[1]).req.remoteAddress).toBe("192.0.2.9")
 })
 
 test("with TRUST_PROXY=1, takes the client from the one proxy in front, whatever its address", async () => {
@@ -461,7 +466,7 @@ test("with TRUST_PROXY=1, takes the client from the one proxy in front, whatever
   await behindOne.close()
 
   // The client forged 192.0.2.66; the proxy appended the address it saw.
-  expect(logged[0]).toMatch(/^203\.0\.113\.7 - - /)
+  expect(JSON.parse(logged[0]).req.remoteAddress).toBe("203.0.113.7")
   expect(res.json().rawUrl).toBe("https://dogs.example/api/echo")
 })
 
@@ -552,7 +557,8 @@ test("logs a failing page's error with its stack the first time", async () => {
   await app.inject("/throws/")
 
   expect(logged).toHaveLength(1)
-  expect(logged[0]).toMatch(/^error \[GET \/throws\/\] Error: the engine broke\n\s+at /)
+  expect(JSON.parse(logged[0])).toMatchObject({ req: { url: "/throws/" }, msg: "Error: the engine broke" })
+  expect(JSON.parse(logged[0]).err.stack).toMatch(/^Error: the engine broke\n\s+at /)
 })
 
 test("logs the same error again at most once a second, with how many it left out", async () => {
@@ -561,7 +567,8 @@ test("logs the same error again at most once a second, with how many it left out
   await app.inject("/throws/")
 
   expect(logged).toHaveLength(2)
-  expect(logged[1]).toBe("error [GET /throws/] Error: the engine broke (19 more like it left out)")
+  expect(JSON.parse(logged[1])).toMatchObject({ msg: "Error: the engine broke", leftOut: 19 })
+  expect(JSON.parse(logged[1]).err).toBeUndefined()
 })
 
 test("forgets the oldest of over 100 kinds of error, so that errors naming their request keep memory flat", async () => {
@@ -570,7 +577,7 @@ test("forgets the oldest of over 100 kinds of error, so that errors naming their
 
   // 101 kinds, each with its stack; then the first again, forgotten, with its stack again.
   expect(logged).toHaveLength(102)
-  expect(logged[101]).toMatch(/^error \[GET \/throws\/0\/\] Error: the engine broke on \/throws\/0\/\n\s+at /)
+  expect(JSON.parse(logged[101]).err.stack).toMatch(/^Error: the engine broke on \/throws\/0\/\n\s+at /)
 })
 
 test("writes no access log by default", async () => {
@@ -579,8 +586,30 @@ test("writes no access log by default", async () => {
   expect(logged).toEqual([])
 })
 
-test("writes one access log line per request, in Combined Log Format, when asked to", async () => {
+test("writes one access log line per request as JSON, with its request id, when asked to", async () => {
   const withLog = await createServer({ root, accessLog: true, log: (line) => logged.push(line) })
+  await withLog.inject("/ssr/?a=1")
+  await withLog.close()
+
+  expect(logged).toHaveLength(1)
+  const line = JSON.parse(logged[0])
+  expect(line).toMatchObject({
+    level: 30,
+    reqId: expect.stringMatching(/^req-/),
+    req: { method: "GET", url: "/ssr/?a=1", remoteAddress: "127.0.0.1" },
+    res: { statusCode: 500 },
+    msg: "request completed",
+  })
+  expect(line.responseTime).toEqual(expect.any(Number))
+})
+
+test("writes one access log line per request in Combined Log Format, with LOG_FORMAT=combined", async () => {
+  const withLog = await createServer({
+    root,
+    accessLog: true,
+    logFormat: "combined",
+    log: (line) => logged.push(line),
+  })
   await withLog.inject({ url: "/ssr/", headers: { "user-agent": "curl/8", referer: "http://a.example/" } })
   await withLog.close()
 
@@ -596,7 +625,22 @@ test("writes an access log line for what a Gatsby Function answered itself", asy
   await withLog.close()
 
   expect(logged).toHaveLength(1)
-  expect(logged[0]).toMatch(/"GET \/api\/echo\?dog=pug HTTP\/1\.1" 201 \d+ /)
+  expect(JSON.parse(logged[0])).toMatchObject({ req: { url: "/api/echo?dog=pug" }, res: { statusCode: 201 } })
+})
+
+test("writes an access log line for a file answered before the framework", async () => {
+  const withLog = await createServer({ root, accessLog: true, log: (line) => logged.push(line) })
+  const port = await listen(withLog)
+  await (await fetch(`http://127.0.0.1:${port}/app-0123abcd.js`)).text()
+  await withLog.close()
+  const requests = logged.map((line) => JSON.parse(line)).filter((line) => line.msg === "request completed")
+
+  expect(requests).toHaveLength(1)
+  expect(requests[0]).toMatchObject({
+    reqId: expect.stringMatching(/^req-/),
+    req: { method: "GET", url: "/app-0123abcd.js" },
+    res: { statusCode: 200 },
+  })
 })
 
 test("answers the health check with 200 while it serves", async () => {

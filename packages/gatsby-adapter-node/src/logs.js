@@ -1,0 +1,64 @@
+// @ts-check
+// What the server writes: fastify's own logger, pino, in JSON lines, each request's with its request
+// id; with the access log on, one line per request, in that JSON (the shape fastify's request log has)
+// or, with LOG_FORMAT=combined, in Combined Log Format as nginx and Apache write it (morgan, which
+// writes it for Express). Files answered before the framework (server.js's fast lane) get the same
+// lines.
+const morgan = require("morgan")
+const pino = require("pino").default
+
+/**
+ * @typedef {import("node:http").IncomingMessage} IncomingMessage
+ * @typedef {import("node:http").ServerResponse} ServerResponse
+ * @typedef {"json" | "combined"} LogFormat
+ * @typedef {(req: IncomingMessage, res: ServerResponse, id: string, ip: string) => void} AccessLog
+ */
+
+// Combined Log Format, plus the time taken.
+const COMBINED = `:remote-addr - :remote-user [:date[clf]] ":method :url HTTP/:http-version" :status :res[content-length] ":referrer" ":user-agent" :response-time[1]ms`
+
+/** @param {(line: string) => void} write one line, without its newline */
+function createLogger(write) {
+  return pino({ level: "info" }, { write: (/** @type {string} */ line) => write(line.trimEnd()) })
+}
+
+// Request ids, as fastify makes them, for the requests it sees and for those it does not.
+let requests = 0
+function nextRequestId() {
+  requests = (requests + 1) % Number.MAX_SAFE_INTEGER
+  return `req-${requests.toString(36)}`
+}
+
+/**
+ * The access log: called as a request starts, it writes its line once the answer is sent.
+ * @param {LogFormat} format @param {pino.Logger} logger @param {(line: string) => void} write
+ * @returns {AccessLog}
+ */
+function accessLog(format, logger, write) {
+  if (format === "combined") {
+    const combined = morgan(COMBINED, {
+      stream: { write: (/** @type {string} */ line) => write(line.trimEnd()) },
+    })
+    return (req, res, _id, ip) => {
+      // morgan's :remote-addr is req.ip, where Express (and here, TRUST_PROXY) puts the client's.
+      Object.assign(req, { ip })
+      combined(req, res, () => {})
+    }
+  }
+  return (req, res, reqId, ip) => {
+    const started = process.hrtime.bigint()
+    res.once("finish", () =>
+      logger.info(
+        {
+          reqId,
+          req: { method: req.method, url: req.url, host: req.headers.host, remoteAddress: ip },
+          res: { statusCode: res.statusCode },
+          responseTime: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        "request completed",
+      ),
+    )
+  }
+}
+
+module.exports = { createLogger, accessLog, nextRequestId }
