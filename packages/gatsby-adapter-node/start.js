@@ -5,6 +5,7 @@
 const path = require("node:path")
 const closeWithGrace = require("close-with-grace")
 const { readSettings } = require("./src/env")
+const { createMetrics, metricsServer } = require("./src/metrics")
 const { createServer } = require("./src/server")
 
 async function main() {
@@ -23,8 +24,10 @@ async function main() {
     cacheBytes,
     maxInFlight,
     fileMemoryBytes,
+    metricsPort,
     siteDir,
   } = readSettings(process.env)
+  const metrics = metricsPort === undefined ? undefined : createMetrics()
   const app = await createServer({
     root: path.resolve(siteDir ?? process.cwd()),
     accessLog,
@@ -36,16 +39,26 @@ async function main() {
     cacheBytes,
     maxInFlight,
     fileMemoryBytes,
+    metrics,
     timeouts: { idleMs: keepAliveMs },
   })
+  const metricsListener = metrics && metricsServer(metrics)
   // A Gatsby Function that fails after an await is an unhandled rejection, which the server answers
   // with a 500 (src/functions.js); any other one still ends up here, as an uncaught exception.
   closeWithGrace({ delay: shutdownDeadlineMs, skip: ["unhandledRejection"] }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, "uncaught exception: shutting down")
     else app.log.info(`${signal}: no new connections; finishing the requests in flight`)
+    metricsListener?.close()
     await app.close()
   })
   await app.listen({ port, host })
+  if (metricsListener) {
+    await new Promise((resolve, reject) =>
+      metricsListener.once("error", reject).listen(metricsPort, host, () => resolve(undefined)),
+    )
+    const { port: at } = /** @type {import("node:net").AddressInfo} */ (metricsListener.address())
+    app.log.info(`Prometheus metrics on http://${host}:${at}/metrics (METRICS_PORT=${at})`)
+  }
   const { port: actual } = /** @type {import("node:net").AddressInfo} */ (app.server.address())
   const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host
   app.log.info(`Serving the built site on http://${shown}:${actual}/ (HOST=${host}, PORT=${actual})`)

@@ -1,3 +1,4 @@
+import diagnosticsChannel from "node:diagnostics_channel"
 import { logFailure } from "./failure-log"
 import { UpstreamError } from "./client"
 
@@ -13,9 +14,14 @@ export function failedResponse<const Props extends object>(status: 400 | 404 | 5
   }
 }
 
+// Where the failure is published for whoever counts them: gatsby-adapter-node's metrics (METRICS_PORT),
+// by API and reason. Without a subscriber, publishing costs nothing.
+const upstreamFailures = diagnosticsChannel.channel("gatsby-adapter-node:upstream-failure")
+
 // An API that the page asked failed: say why on the server, in the page's own words ("no dog"), in one
 // line (bounded per API and kind of failure while it keeps failing), and answer 500 with empty props.
 export function apiFailure(page: string, error: unknown, words: string) {
+  if (error instanceof UpstreamError) upstreamFailures.publish({ api: error.upstream, reason: error.reason })
   const reason = error instanceof UpstreamError ? `${error.upstream}: ${error.reason}` : "error"
   logFailure(reason, `[${page}] ${words}: ${error instanceof Error ? error.message : String(error)}`)
   return failedResponse(500, {})

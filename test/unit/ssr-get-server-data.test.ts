@@ -1,3 +1,4 @@
+import diagnosticsChannel from "node:diagnostics_channel"
 import type { GetServerDataProps } from "gatsby"
 import { http, HttpResponse } from "msw"
 import { failures, type Failure } from "../mocks/handlers"
@@ -95,6 +96,23 @@ test("logs one line saying why there is no dog", async () => {
   expect(consoleWarn).toHaveBeenCalledWith(
     "[/ssr/] no dog: GET https://dog.ceo/api/breeds/image/random answered HTTP 503",
   )
+})
+
+test("reports the failure, by API and reason, to whoever counts them (the Node server's metrics)", async () => {
+  server.use(
+    http.get("*/breeds/image/random", () => new HttpResponse("Service Unavailable", { status: 503 })),
+  )
+  const reported: unknown[] = []
+  const report = (message: unknown) => reported.push(message)
+  diagnosticsChannel.subscribe("gatsby-adapter-node:upstream-failure", report)
+
+  try {
+    await getServerData()
+  } finally {
+    diagnosticsChannel.unsubscribe("gatsby-adapter-node:upstream-failure", report)
+  }
+
+  expect(reported).toEqual([{ api: "dog API", reason: "HTTP 503" }])
 })
 
 test("answers 500 within the timeout when dog.ceo hangs", async () => {

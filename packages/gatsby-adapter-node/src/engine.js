@@ -30,11 +30,13 @@ const COMPRESSIBLE_TYPE = /^(text\/|application\/(json|javascript|xml))/
 
 /**
  * @param {{ engines: Map<string, { handler: Engine }>, cacheBytes: number, everyPath: Record<string, string>,
- *   reportFailure: (error: unknown, request: FastifyRequest) => void }} options
+ *   reportFailure: (error: unknown, request: FastifyRequest) => void,
+ *   onLookup?: (result: "hit" | "stale" | "miss", request: FastifyRequest) => void }} options
  *   engines: what Gatsby compiled, by functionId; cacheBytes: the shared cache's bound (0: none);
- *   everyPath: the headers Gatsby gives every path, under a page's own
+ *   everyPath: the headers Gatsby gives every path, under a page's own; onLookup: told what each
+ *   look-up in the cache found
  */
-function engineStage({ engines, cacheBytes, everyPath, reportFailure }) {
+function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }) {
   const cache = cacheBytes ? createResponseCache({ maxBytes: cacheBytes }) : undefined
   /** @type {Set<string>} the cache keys that one render is renewing */
   const revalidating = new Set()
@@ -46,7 +48,10 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure }) {
   /** @param {FunctionRoute} route @param {FastifyRequest} request @param {string} method */
   const render = async (route, request, method) => {
     const engine = /** @type {{ handler: Engine }} */ (engines.get(route.functionId)).handler
+    const started = performance.now()
     const rendered = await renderEngine(engine, engineRequest(request, method))
+    // For a browser's devtools: how long the page took to render, its API calls included.
+    rendered.headers["server-timing"] = `engine;dur=${(performance.now() - started).toFixed(1)}`
     // The ETag that @fastify/etag would make, made once, so that the cache's answers are not hashed again.
     rendered.headers.etag ??= weakEtag(rendered.body)
     return rendered
@@ -90,7 +95,7 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure }) {
    */
   const sendKept = ({ rendered, headers }, vary, req, res) => {
     /** @type {Record<string, string | string[]>} */
-    const sent = { ...everyPath, ...headers }
+    const sent = { ...everyPath, ...headers, "server-timing": 'cache;desc="hit"' }
     const { forms } = rendered
     const varyBy = forms ? [...vary, "accept-encoding"] : vary
     if (varyBy.length) sent.vary = varyBy.join(", ")
@@ -118,6 +123,7 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure }) {
     // DSG pages (the manifest's cache flag): Gatsby renders them once, so they are kept for the build's life.
     const keptForBuild = route.cache === true
     const hit = CACHEABLE_METHODS.includes(request.method) ? cache?.lookup(key, request) : undefined
+    if (cache) onLookup?.(hit ? (hit.stale ? "stale" : "hit") : "miss", request)
     if (hit) {
       if (hit.stale && !revalidating.has(key)) {
         revalidating.add(key)

@@ -11,7 +11,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
  * @typedef {{ port: number, host: string, accessLog: boolean, logFormat: import("./logs").LogFormat, keepAliveMs: number, shutdownDeadlineMs: number,
  *   bodyLimit: number, countryHeader: string | undefined, trustProxy: false | string[] | TrustHops,
  *   maxEventLoopDelayMs: number, maxHeapUsedBytes: number, cacheBytes: number, maxInFlight: number,
- *   fileMemoryBytes: number, siteDir: string | undefined }} Settings
+ *   fileMemoryBytes: number, metricsPort: number | undefined, siteDir: string | undefined }} Settings
  */
 
 /** @typedef {(address: string, hop: number) => boolean} TrustHops */
@@ -28,6 +28,14 @@ function readSettings(env) {
   const countryHeader = env.COUNTRY_HEADER || undefined
   if (countryHeader !== undefined && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(countryHeader)) {
     throw new Error(`COUNTRY_HEADER must be a header name, such as CF-IPCountry, not "${countryHeader}"`)
+  }
+  // Prometheus's /metrics, on a port of its own (on HOST), so that visitors never see it; unset: off.
+  const metricsPort = env.METRICS_PORT ? Number(env.METRICS_PORT) : undefined
+  if (
+    metricsPort !== undefined &&
+    (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535)
+  ) {
+    throw new Error(`METRICS_PORT must be a port number from 0 to 65535, not "${env.METRICS_PORT}"`)
   }
   const logFormat = env.LOG_FORMAT || "json"
   if (logFormat !== "json" && logFormat !== "combined") {
@@ -86,6 +94,7 @@ function readSettings(env) {
       "bytes",
       0,
     ),
+    metricsPort,
     // The site's folder, when it is not the current one. A setting, not an argument: a
     // wrapper (a cluster, a process manager) may pass arguments of its own.
     siteDir: env.SITE_DIR || undefined,

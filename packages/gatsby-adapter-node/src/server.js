@@ -52,7 +52,7 @@ const RETRY_AFTER_SECONDS = 10
  *   countryHeader?: string, trustProxy?: false | string[] | import("./env").TrustHops,
  *   pressure?: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }, cacheBytes?: number,
  *   maxInFlight?: number, fileMemoryBytes?: number, linger?: import("./linger").LingerBounds,
- *   logFormat?: import("./logs").LogFormat, log?: (line: string) => void }} [options]
+ *   logFormat?: import("./logs").LogFormat, log?: (line: string) => void, metrics?: import("./metrics").Metrics }} [options]
  *   root: the site's folder, with public/ and .cache/ from `gatsby build`; timeouts: those to change;
  *   countryHeader: the request header that a CDN in front sets to the visitor's country, for redirects;
  *   trustProxy: whose X-Forwarded-* headers to believe, as fastify takes it (none by default);
@@ -62,7 +62,8 @@ const RETRY_AFTER_SECONDS = 10
  *   kept in memory (0 for none); maxInFlight: how many requests past the fast lane may be answered at
  *   once, past which others get 503 at once (0, as by default here, for no bound); linger: how long, and for how many bytes, a connection closed before
  *   its request's body arrived reads on (linger.js); logFormat: the access log's, JSON lines (pino) or
- *   Combined Log Format; log: where the lines go (standard output by default).
+ *   Combined Log Format; log: where the lines go (standard output by default); metrics: what counts the
+ *   answers (metrics.js), if anything.
  */
 async function createServer({
   root = process.cwd(),
@@ -78,6 +79,7 @@ async function createServer({
   linger = LINGER,
   logFormat = "json",
   log = (line) => process.stdout.write(`${line}\n`),
+  metrics,
 } = {}) {
   const timeouts = { ...TIMEOUTS, ...changed }
   const build = loadBuild(root)
@@ -100,12 +102,27 @@ async function createServer({
     reportFailure,
   })
   const everyPathHeaders = Object.fromEntries(everyPath.map(({ key, value }) => [key, value]))
+  /** @type {WeakMap<http.IncomingMessage, import("./metrics").AnswerKind>} how each request was answered */
+  const kindOf = new WeakMap()
   const { renderPage, answerFromCache } = engineStage({
     engines: build.compiled,
     cacheBytes,
     everyPath: everyPathHeaders,
     reportFailure,
+    onLookup: (result, request) => {
+      metrics?.cacheLookup(result)
+      if (result !== "miss") kindOf.set(request.raw, "cached")
+    },
   })
+  // Counts an answer of the fast lane or a shed request, once it is sent.
+  /** @param {import("./metrics").AnswerKind} kind @param {http.ServerResponse} res */
+  const count = (kind, res) => {
+    if (!metrics) return
+    const started = process.hrtime.bigint()
+    res.once("finish", () =>
+      metrics.answered(kind, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9),
+    )
+  }
   const files = fileStore({
     publicDir: path.join(root, "public"),
     everyPath: everyPathHeaders,
@@ -140,7 +157,13 @@ async function createServer({
     if (access && trustProxy) return false
     access?.(req, res, nextRequestId(), req.socket.remoteAddress ?? "")
     const entry = lane.get(splitUrl(url)[0])
-    if (!entry) return answerFromCache(req, res)
+    if (!entry) {
+      if (!answerFromCache(req, res)) return false
+      metrics?.cacheLookup("hit")
+      count("cached", res)
+      return true
+    }
+    count("file", res)
     files.send(entry, req, res)
     return true
   }
@@ -161,7 +184,11 @@ async function createServer({
         (req, res) => {
           if (answeredInLane(req, res)) return
           // Past the bound, a quick 503 rather than a wait behind the others (say, on a hanging API).
-          if (maxInFlight && inFlight >= maxInFlight) return shed(res)
+          if (maxInFlight && inFlight >= maxInFlight) {
+            metrics?.shed("in-flight")
+            count("shed", res)
+            return shed(res)
+          }
           inFlight++
           res.once("close", () => inFlight--)
           handler(req, res)
@@ -211,6 +238,11 @@ async function createServer({
     if (request.url.length > MAX_URL_LENGTH) return plainError(reply, 414)
     if (Number(request.headers["content-length"]) > bodyLimit) return plainError(reply, 413)
   })
+  if (metrics) {
+    app.addHook("onResponse", async (request, reply) => {
+      metrics.answered(kindOf.get(request.raw) ?? "error", reply.statusCode, reply.elapsedTime / 1000)
+    })
+  }
   if (access)
     app.addHook("onRequest", async (request, reply) => access(request.raw, reply.raw, request.id, request.ip))
 
@@ -221,7 +253,10 @@ async function createServer({
 
   // For load balancers: 200 while it serves. Once it shuts down it takes no new connections, and
   // fastify answers 503 on those it still has.
-  app.get("/healthz", (_request, reply) => reply.header("cache-control", "no-store").send("ok\n"))
+  app.get("/healthz", (request, reply) => {
+    kindOf.set(request.raw, "health")
+    return reply.header("cache-control", "no-store").send("ok\n")
+  })
 
   /**
    * The first of an address's candidates that answers: a redirect whose conditions hold, or the page,
@@ -235,18 +270,26 @@ async function createServer({
     for (const candidate of address.candidates) {
       if (candidate.kind === "redirect") {
         const redirected = redirect(candidate, request, reply, pathname, query)
-        if (redirected) return redirected
+        if (redirected) return kindOf.set(request.raw, "redirect") && redirected
         continue
       }
       if (!routes.answersAt(candidate, pathname)) continue
-      if (candidate.kind === "function") return runFunction(candidate.route, request, reply)
+      if (candidate.kind === "function") {
+        kindOf.set(request.raw, "function")
+        return runFunction(candidate.route, request, reply)
+      }
       if (candidate.kind === "file" && !FILE_METHODS.includes(request.method))
         return plainError(reply.header("allow", FILE_METHODS.join(", ")), 405)
       const canonical =
         candidate.page && FILE_METHODS.includes(request.method)
           ? routes.canonicalPath(build.trailingSlash, pathname)
           : undefined
-      if (canonical) return sendTrailingSlashRedirect(reply, `${canonical}${query}`)
+      if (canonical) {
+        kindOf.set(request.raw, "redirect")
+        return sendTrailingSlashRedirect(reply, `${canonical}${query}`)
+      }
+      // Until the cache says it had the page (onLookup).
+      kindOf.set(request.raw, candidate.kind === "engine" ? "page" : "file")
       if (candidate.kind === "engine")
         return renderPage(candidate.route, request, reply, {
           alone: address.candidates.length === 1 && !address.vary.length,
@@ -254,7 +297,7 @@ async function createServer({
         })
       const entry = fileOf.get(candidate)
       // A file that the routes name and public/ lacks.
-      if (!entry) return sendNotFound(build, reply)
+      if (!entry) return kindOf.set(request.raw, "not-found") && sendNotFound(build, reply)
       reply.hijack()
       return files.send(entry, request.raw, reply.raw)
     }
@@ -267,6 +310,7 @@ async function createServer({
     const redirect = caselessRedirect(splitUrl(request.url)[0])
     if (redirect)
       return dispatch(redirect.address, Object.assign(request, { params: redirect.params }), reply)
+    kindOf.set(request.raw, "not-found")
     return sendNotFound(build, reply)
   }
 
@@ -278,7 +322,16 @@ async function createServer({
     })
   }
   app.setNotFoundHandler(notFound)
-  app.setErrorHandler(errorHandler({ errorPage: build.errorPage, reportFailure }))
+  const handleError = errorHandler({ errorPage: build.errorPage, reportFailure })
+  app.setErrorHandler((/** @type {import("fastify").FastifyError} */ error, request, reply) => {
+    // Shed (under-pressure set Retry-After): no failure of the server's, so counted, not logged.
+    if (error.code === "FST_UNDER_PRESSURE") {
+      metrics?.shed("pressure")
+      kindOf.set(request.raw, "shed")
+      return plainError(reply, 503)
+    }
+    return handleError(error, request, reply)
+  })
 
   return /** @type {import("fastify").FastifyInstance} */ (/** @type {unknown} */ (app))
 }

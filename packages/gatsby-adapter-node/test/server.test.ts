@@ -5,7 +5,9 @@ import path from "node:path"
 import { Readable } from "node:stream"
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib"
 import type { FastifyInstance } from "fastify"
+import diagnosticsChannel from "node:diagnostics_channel"
 import { readSettings } from "../src/env"
+import { createMetrics, metricsServer, UPSTREAM_FAILURES, type Metrics } from "../src/metrics"
 import { createServer, TIMEOUTS } from "../src/server"
 
 // The server against a small build written here, in the shape `gatsby build` and index.js leave:
@@ -868,6 +870,14 @@ describe("with the shared cache of rendered pages", () => {
     expect(res.headers.get("etag")).toMatch(/^W\//)
   })
 
+  test("says in Server-Timing how long the engine took, and that a kept page came from the cache", async () => {
+    const rendered = await cached.inject("/kept/timing/")
+    const kept = await cached.inject("/kept/timing/")
+
+    expect(rendered.headers["server-timing"]).toMatch(/^engine;dur=\d+\.\d$/)
+    expect(kept.headers["server-timing"]).toBe('cache;desc="hit"')
+  })
+
   test("renders a page once for first requests that come together, and sends each the page kept", async () => {
     const pages = await Promise.all([1, 2, 3].map(() => body("/kept/together/")))
 
@@ -1026,3 +1036,77 @@ test.each(["{}", "null", '{"routes": []}'])(
     }
   },
 )
+
+describe("with Prometheus metrics", () => {
+  let metrics: Metrics
+  let counted: FastifyInstance
+  beforeEach(async () => {
+    metrics = createMetrics()
+    counted = await createServer({ root, cacheBytes: 1024 * 1024, metrics, maxInFlight: 1 })
+  })
+  afterEach(async () => {
+    await counted.close()
+    metrics.stop()
+  })
+
+  const scrape = () => metrics.registry.metrics()
+
+  test("counts requests by kind of answer and status, files before the framework included", async () => {
+    const port = await listen(counted)
+    await (await fetch(`http://127.0.0.1:${port}/app-0123abcd.js`)).text()
+    await counted.inject("/ssr/")
+    await counted.inject("/nowhere/")
+    await counted.inject("/old-dogs/")
+
+    const text = await scrape()
+    expect(text).toContain('http_requests_total{kind="file",status="200"} 1')
+    expect(text).toContain('http_requests_total{kind="page",status="500"} 1')
+    expect(text).toContain('http_requests_total{kind="not-found",status="404"} 1')
+    expect(text).toContain('http_requests_total{kind="redirect",status="301"} 1')
+    expect(text).toMatch(/http_request_duration_seconds_count\{kind="file"\} 1/)
+  })
+
+  test("counts the shared cache's hits and misses, and a page from the cache as cached", async () => {
+    await counted.inject("/kept/counted/")
+    await counted.inject("/kept/counted/")
+
+    const text = await scrape()
+    expect(text).toContain('response_cache_lookups_total{result="miss"} 1')
+    expect(text).toContain('response_cache_lookups_total{result="hit"} 1')
+    expect(text).toContain('http_requests_total{kind="cached",status="200"} 1')
+  })
+
+  test("counts requests shed past the bound on requests in flight", async () => {
+    const port = await listen(counted)
+    const first = fetch(`http://127.0.0.1:${port}/slow/`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await (await fetch(`http://127.0.0.1:${port}/ssr/`)).text()
+    await (await first).text()
+
+    const text = await scrape()
+    expect(text).toContain('http_requests_shed_total{reason="in-flight"} 1')
+    expect(text).toContain('http_requests_total{kind="shed",status="503"} 1')
+  })
+
+  test("counts the upstream failures that pages report, by API and reason", async () => {
+    diagnosticsChannel.channel(UPSTREAM_FAILURES).publish({ api: "dog API", reason: "timeout" })
+
+    expect(await scrape()).toContain('upstream_failures_total{api="dog API",reason="timeout"} 1')
+  })
+
+  test("serves the metrics at /metrics on a server of their own, and nothing else there", async () => {
+    const server = metricsServer(metrics)
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const { port } = server.address() as { port: number }
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`)
+      const other = await fetch(`http://127.0.0.1:${port}/`)
+
+      expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/)
+      expect(await res.text()).toContain("# TYPE http_requests_total counter")
+      expect(other.status).toBe(404)
+    } finally {
+      server.close()
+    }
+  })
+})
