@@ -109,8 +109,7 @@ test("sends a file with its type, length, validators and the headers Gatsby gave
 
   expect(res.status).toBe(200)
   expect(res.headers).toMatchObject({
-    // RFC 9239's type for JavaScript, which gatsby serve still calls application/javascript.
-    "content-type": "text/javascript; charset=utf-8",
+    "content-type": "application/javascript; charset=utf-8",
     "content-length": String(script.length),
     "cache-control": "public, max-age=31536000, immutable",
     "x-frame-options": "DENY",
