@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"

@@ -52,7 +52,8 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }
     const rendered = await renderEngine(engine, engineRequest(request, method))
     // For a browser's devtools: how long the page took to render, its API calls included.
     rendered.headers["server-timing"] = `engine;dur=${(performance.now() - started).toFixed(1)}`
-    // The ETag that @fastify/etag would make, made once, so that the cache's answers are not hashed again.
+    // A weak ETag, made once per render, so that a client that has the page gets 304, and the cache's
+    // answers are not hashed again. Weak, as a compressed answer is the same page in other bytes.
     rendered.headers.etag ??= weakEtag(rendered.body)
     return rendered
   }
@@ -163,6 +164,10 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }
     if (request.method === "GET" && cache) {
       if (keep(key, request, rendered, keptForBuild)) notKept.delete(key)
       else notKept.set(key, true)
+    }
+    // A client that has the page gets 304, by the page's ETag (made once per render, above).
+    if (rendered.status === 200 && request.headers["if-none-match"] === rendered.headers.etag) {
+      return reply.code(304).headers(rendered.headers).removeHeader("content-type").send()
     }
     return reply.code(rendered.status).headers(rendered.headers).send(rendered.body)
   }
