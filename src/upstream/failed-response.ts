@@ -14,16 +14,23 @@ export function failedResponse<const Props extends object>(status: 400 | 404 | 5
   }
 }
 
-// Where the failure is published for whoever counts them: gatsby-adapter-node's metrics (METRICS_PORT),
-// by API and reason. Without a subscriber, publishing costs nothing.
+// Where a server that runs the page may take its failures: gatsby-adapter-node's Node server logs them
+// in its own bounded error log, as JSON, and counts them by API and reason (METRICS_PORT). Under
+// gatsby serve or develop nothing listens, and the page logs them itself.
 const upstreamFailures = diagnosticsChannel.channel("gatsby-adapter-node:upstream-failure")
 
 // An API that the page asked failed: say why on the server, in the page's own words ("no dog"), in one
 // line (bounded per API and kind of failure while it keeps failing), and answer 500 with empty props.
 export function apiFailure(page: string, error: unknown, words: string) {
-  if (error instanceof UpstreamError) upstreamFailures.publish({ api: error.upstream, reason: error.reason })
-  const reason = error instanceof UpstreamError ? `${error.upstream}: ${error.reason}` : "error"
-  logFailure(reason, `[${page}] ${words}: ${error instanceof Error ? error.message : String(error)}`)
+  const line = `[${page}] ${words}: ${error instanceof Error ? error.message : String(error)}`
+  if (upstreamFailures.hasSubscribers) {
+    const [api, reason] =
+      error instanceof UpstreamError ? [error.upstream, error.reason] : ["unknown", "error"]
+    upstreamFailures.publish({ api, reason, line })
+  } else {
+    const reason = error instanceof UpstreamError ? `${error.upstream}: ${error.reason}` : "error"
+    logFailure(reason, line)
+  }
   return failedResponse(500, {})
 }
 

@@ -98,7 +98,7 @@ test("logs one line saying why there is no dog", async () => {
   )
 })
 
-test("reports the failure, by API and reason, to whoever counts them (the Node server's metrics)", async () => {
+test("reports the failure, by API and reason, to a server that listens (the Node server's log and metrics)", async () => {
   server.use(
     http.get("*/breeds/image/random", () => new HttpResponse("Service Unavailable", { status: 503 })),
   )
@@ -112,7 +112,15 @@ test("reports the failure, by API and reason, to whoever counts them (the Node s
     diagnosticsChannel.unsubscribe("gatsby-adapter-node:upstream-failure", report)
   }
 
-  expect(reported).toEqual([{ api: "dog API", reason: "HTTP 503" }])
+  expect(reported).toEqual([
+    {
+      api: "dog API",
+      reason: "HTTP 503",
+      line: "[/ssr/] no dog: GET https://dog.ceo/api/breeds/image/random answered HTTP 503",
+    },
+  ])
+  // The server that listens logs it, bounded, in its own log.
+  expect(consoleWarn).not.toHaveBeenCalled()
 })
 
 test("answers 500 within the timeout when dog.ceo hangs", async () => {

@@ -6,6 +6,7 @@
 const diagnosticsChannel = require("node:diagnostics_channel")
 const { createServer: createHttpServer } = require("node:http")
 const client = require("prom-client")
+const { UPSTREAM_FAILURES } = require("./failure-log")
 
 /**
  * @typedef {"file" | "cached" | "page" | "function" | "redirect" | "not-found" | "health" | "shed" | "error"} AnswerKind
@@ -13,9 +14,6 @@ const client = require("prom-client")
  *   shed: a quick 503; error: a client's mistake or a failure
  * @typedef {ReturnType<typeof createMetrics>} Metrics
  */
-
-// A site's page publishes { api, reason } here when an API it asked failed (say, "dog API", "timeout").
-const UPSTREAM_FAILURES = "gatsby-adapter-node:upstream-failure"
 
 function createMetrics() {
   const registry = new client.Registry()
@@ -91,4 +89,4 @@ function metricsServer(metrics) {
   })
 }
 
-module.exports = { createMetrics, metricsServer, UPSTREAM_FAILURES }
+module.exports = { createMetrics, metricsServer }

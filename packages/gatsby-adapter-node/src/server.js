@@ -90,7 +90,8 @@ async function createServer({
   // pages, redirects, errors. (Gatsby Functions get theirs from the adapter, with gatsby-config's.)
   const everyPath = build.headerRoutes.find((route) => route.path.endsWith("/*"))?.headers ?? []
   const logger = createLogger(log)
-  const reportFailure = boundedFailureLog(logger)
+  const failureLog = boundedFailureLog(logger)
+  const { reportFailure } = failureLog
   const access = accessLog ? accessLogOf(logFormat, logger, log) : undefined
   const redirect = redirectStage(countryKey)
   const runFunction = functionStage({
@@ -248,6 +249,11 @@ async function createServer({
     for (const { key, value } of everyPath) if (!reply.hasHeader(key)) reply.header(key, value)
     lingerIfBodyUnread(request.raw, reply.raw, linger)
     done(null, payload)
+  })
+
+  app.addHook("onClose", (_app, done) => {
+    failureLog.stop()
+    done()
   })
 
   // For load balancers: 200 while it serves. Once it shuts down it takes no new connections, and

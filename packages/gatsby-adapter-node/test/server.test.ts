@@ -7,7 +7,8 @@ import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "
 import type { FastifyInstance } from "fastify"
 import diagnosticsChannel from "node:diagnostics_channel"
 import { readSettings } from "../src/env"
-import { createMetrics, metricsServer, UPSTREAM_FAILURES, type Metrics } from "../src/metrics"
+import { UPSTREAM_FAILURES } from "../src/failure-log"
+import { createMetrics, metricsServer, type Metrics } from "../src/metrics"
 import { createServer, TIMEOUTS } from "../src/server"
 
 // The server against a small build written here, in the shape `gatsby build` and index.js leave:
@@ -580,6 +581,23 @@ test("forgets the oldest of over 100 kinds of error, so that errors naming their
   // 101 kinds, each with its stack; then the first again, forgotten, with its stack again.
   expect(logged).toHaveLength(102)
   expect(JSON.parse(logged[101]).err.stack).toMatch(/^Error: the engine broke on \/throws\/0\/\n\s+at /)
+})
+
+test("logs the API failures that pages report in the same bounded log, once a second per API and reason", async () => {
+  const report = (line: string) =>
+    diagnosticsChannel.channel(UPSTREAM_FAILURES).publish({ api: "dog API", reason: "timeout", line })
+  report("[/ssr/] no dog: GET http://api/ did not answer in time")
+  report("[/ssr/] no dog: GET http://api/ did not answer in time")
+
+  expect(logged.map((line) => JSON.parse(line))).toEqual([
+    expect.objectContaining({
+      level: 50,
+      api: "dog API",
+      reason: "timeout",
+      detail: "[/ssr/] no dog: GET http://api/ did not answer in time",
+      msg: "dog API: timeout",
+    }),
+  ])
 })
 
 test("writes no access log by default", async () => {
