@@ -5,7 +5,6 @@
 const path = require("node:path")
 const closeWithGrace = require("close-with-grace")
 const { readSettings } = require("./src/env")
-const { createMetrics, metricsServer } = require("./src/metrics")
 const { createServer } = require("./src/server")
 
 async function main() {
@@ -27,7 +26,9 @@ async function main() {
     metricsPort,
     siteDir,
   } = readSettings(process.env)
-  const metrics = metricsPort === undefined ? undefined : createMetrics()
+  // Loaded only when asked for: off, metrics cost no memory.
+  const { createMetrics, metricsServer } = metricsPort === undefined ? {} : require("./src/metrics")
+  const metrics = createMetrics?.()
   const app = await createServer({
     root: path.resolve(siteDir ?? process.cwd()),
     accessLog,
@@ -42,7 +43,7 @@ async function main() {
     metrics,
     timeouts: { idleMs: keepAliveMs },
   })
-  const metricsListener = metrics && metricsServer(metrics)
+  const metricsListener = metrics && metricsServer?.(metrics)
   // A Gatsby Function that fails after an await is an unhandled rejection, which the server answers
   // with a 500 (src/functions.js); any other one still ends up here, as an uncaught exception.
   closeWithGrace({ delay: shutdownDeadlineMs, skip: ["unhandledRejection"] }, async ({ signal, err }) => {

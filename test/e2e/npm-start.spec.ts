@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type Se
 import type { AddressInfo } from "node:net"
 import path from "node:path"
 import { gunzipSync } from "node:zlib"
-import { startSite } from "test-harness"
+import { freePort, startSite } from "test-harness"
 import { expect, root, test } from "./fixtures"
 
 // `npm start` as a host runs it, on the real build (build.setup.ts's `gatsby build`). The browser
@@ -95,6 +95,18 @@ const refused: Array<[string, string, string]> = [
     'RESPONSE_CACHE_BYTES must be a whole number of bytes from 0 to 9007199254740991, not "64mb"',
   ],
   [
+    "MAX_IN_FLIGHT",
+    "many",
+    'MAX_IN_FLIGHT must be a whole number of requests from 0 to 2147483647, not "many"',
+  ],
+  [
+    "FILE_MEMORY_BYTES",
+    "1gb",
+    'FILE_MEMORY_BYTES must be a whole number of bytes from 0 to 9007199254740991, not "1gb"',
+  ],
+  ["LOG_FORMAT", "common", 'LOG_FORMAT must be json or combined, not "common"'],
+  ["METRICS_PORT", "metrics", 'METRICS_PORT must be a port number from 0 to 65535, not "metrics"'],
+  [
     "TRUST_PROXY",
     "yes",
     'TRUST_PROXY must be how many proxies are in front (1) or their addresses (10.0.0.0/8,127.0.0.1), not "yes"',
@@ -114,6 +126,23 @@ for (const [name, value, message] of refused) {
     expect(start.stderr.trim()).toBe(message)
   })
 }
+
+test("serves Prometheus metrics on METRICS_PORT, a port of its own, and not on the site's", async ({
+  site,
+}) => {
+  const metricsPort = await freePort()
+  const server = await startSite(root, "node", { env: { METRICS_PORT: String(metricsPort) } })
+  try {
+    await get(`${server.url}/`)
+    const metrics = await get(`http://127.0.0.1:${metricsPort}/metrics`)
+
+    expect(metrics.status).toBe(200)
+    expect(metrics.body.toString()).toMatch(/^http_requests_total\{kind="file",status="200"\} [1-9]/m)
+    expect((await get(`${site}/metrics`)).status).toBe(404)
+  } finally {
+    await server.stop()
+  }
+})
 
 test("tells clients how long it keeps an idle connection: 5 s, or what KEEP_ALIVE_TIMEOUT_MS says", async ({
   site,

@@ -4,7 +4,6 @@
 // or, with LOG_FORMAT=combined, in Combined Log Format as nginx and Apache write it (morgan, which
 // writes it for Express). Files answered before the framework (server.js's fast lane) get the same
 // lines.
-const morgan = require("morgan")
 const pino = require("pino").default
 
 /**
@@ -36,6 +35,8 @@ function nextRequestId() {
  */
 function accessLog(format, logger, write) {
   if (format === "combined") {
+    /** @type {typeof import("morgan")} */
+    const morgan = require("morgan")
     const combined = morgan(COMBINED, {
       stream: { write: (/** @type {string} */ line) => write(line.trimEnd()) },
     })
