@@ -6,6 +6,7 @@
 // listens.
 const http = require("node:http")
 const path = require("node:path")
+const proxyAddr = require("@fastify/proxy-addr")
 const Fastify = require("fastify").default
 const fastifyCompress = require("@fastify/compress").default
 const underPressure = require("@fastify/under-pressure").default
@@ -59,8 +60,8 @@ const RETRY_AFTER_SECONDS = 10
  *   start.js passes its settings); cacheBytes: the bound of the shared cache of rendered pages (0, as by
  *   default here, for none; start.js passes its setting); fileMemoryBytes: the bound of the file bodies
  *   kept in memory (0 for none); maxInFlight: how many requests past the fast lane may be answered at
- *   once, past which others get 503 at once (0, as by default here, for no bound); linger: how long, and for how many bytes, a connection closed before
- *   its request's body arrived reads on (linger.js); logFormat: the access log's, JSON lines (pino) or
+ *   once, past which others get 503 at once (0, as by default here, for no bound); linger: how long,
+ *   and for how many bytes, a connection closed before its request's body arrived reads on (linger.js); logFormat: the access log's, JSON lines (pino) or
  *   Combined Log Format; log: where the lines go (standard output by default); metrics: what counts the
  *   answers (metrics.js), if anything.
  */
@@ -93,6 +94,10 @@ async function createServer({
   const failureLog = boundedFailureLog(logger)
   const { reportFailure } = failureLog
   const access = accessLog ? accessLogOf(logFormat, logger, log) : undefined
+  // The client's address, as fastify reads it for the requests it sees: past the proxies it trusts.
+  const trusted = Array.isArray(trustProxy) ? proxyAddr.compile(trustProxy) : trustProxy
+  /** @param {http.IncomingMessage} req */
+  const clientAddress = (req) => (trusted ? proxyAddr(req, trusted) : (req.socket.remoteAddress ?? ""))
   const redirect = redirectStage(countryKey)
   const runFunction = functionStage({
     compiled: build.compiled,
@@ -153,18 +158,13 @@ async function createServer({
       req.headers["transfer-encoding"]
     )
       return false
-    // The access log names the client as the proxies it trusts say: fastify reads that.
-    if (access && trustProxy) return false
-    access?.(req, res, nextRequestId(), req.socket.remoteAddress ?? "")
     const entry = lane.get(splitUrl(url)[0])
-    if (!entry) {
-      if (!answerFromCache(req, res)) return false
-      metrics?.cacheLookup("hit")
-      count("cached", res)
-      return true
-    }
-    count("file", res)
-    files.send(entry, req, res)
+    if (entry) files.send(entry, req, res)
+    else if (answerFromCache(req, res)) metrics?.cacheLookup("hit")
+    else return false
+    // Both are answered by now, and their ends not yet sent.
+    access?.(req, res, nextRequestId(), clientAddress(req))
+    count(entry ? "file" : "cached", res)
     return true
   }
   /** @type {http.Server | undefined} */

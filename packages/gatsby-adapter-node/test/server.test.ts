@@ -648,6 +648,23 @@ test("writes an access log line for what a Gatsby Function answered itself", asy
   expect(JSON.parse(logged[0])).toMatchObject({ req: { url: "/api/echo?dog=pug" }, res: { statusCode: 201 } })
 })
 
+test("names the client behind a proxy it trusts in the access log line of a file, as for any request", async () => {
+  const withLog = await createServer({
+    root,
+    accessLog: true,
+    trustProxy: ["127.0.0.1"],
+    log: (line) => logged.push(line),
+  })
+  const port = await listen(withLog)
+  const headers = { "x-forwarded-for": "203.0.113.7" }
+  await (await fetch(`http://127.0.0.1:${port}/app-0123abcd.js`, { headers })).text()
+  await (await fetch(`http://127.0.0.1:${port}/api/echo`, { headers })).text()
+  await withLog.close()
+  const requests = logged.map((line) => JSON.parse(line)).filter((line) => line.msg === "request completed")
+
+  expect(requests.map((line) => line.req.remoteAddress)).toEqual(["203.0.113.7", "203.0.113.7"])
+})
+
 test("writes an access log line for a file answered before the framework", async () => {
   const withLog = await createServer({ root, accessLog: true, log: (line) => logged.push(line) })
   const port = await listen(withLog)
