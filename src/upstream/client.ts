@@ -1,3 +1,4 @@
+import diagnosticsChannel from "node:diagnostics_channel"
 import http from "node:http"
 import https from "node:https"
 import { CircuitBreaker, CircuitOpenError } from "./circuit-breaker"
@@ -42,6 +43,10 @@ export type Upstream = {
   // The JSON that GET <address><path> answers with 2xx, in at most maxBytes.
   getJson(path: string, maxBytes: number): Promise<unknown>
 }
+
+// Each call's time, published for whoever listens (gatsby-adapter-node's Node server adds it to the
+// page's Server-Timing); without a listener, nothing is published.
+const upstreamTimings = diagnosticsChannel.channel("gatsby-adapter-node:upstream-timing")
 
 // Every upstream's breaker, so that a test can start with all of them closed (resetUpstreams()).
 const breakers: CircuitBreaker[] = []
@@ -139,7 +144,15 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   }
 
   async function getJsonOnce(url: URL, maxBytes: number): Promise<unknown> {
-    const text = await getText(url, timeoutMs(), maxBytes)
+    const started = performance.now()
+    let text: string
+    try {
+      text = await getText(url, timeoutMs(), maxBytes)
+    } finally {
+      // For a server that shows where a page's time went: gatsby-adapter-node's Server-Timing.
+      if (upstreamTimings.hasSubscribers)
+        upstreamTimings.publish({ api: name, ms: performance.now() - started })
+    }
     try {
       return JSON.parse(text)
     } catch {

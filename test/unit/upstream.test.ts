@@ -1,3 +1,4 @@
+import diagnosticsChannel from "node:diagnostics_channel"
 import { delay, http, HttpResponse } from "msw"
 import { failures } from "../mocks/handlers"
 import { server } from "../mocks/node"
@@ -37,6 +38,21 @@ test("gets the JSON that the second API answers", async () => {
   answers(() => HttpResponse.json({ text: "Woof." }))
 
   await expect(getQuote()).resolves.toEqual({ text: "Woof." })
+})
+
+test("tells a server that listens how long each call took (the Node server's Server-Timing)", async () => {
+  answers(() => HttpResponse.json({ text: "Woof." }))
+  const timed: Array<{ api: string; ms: number }> = []
+  const listen = (message: unknown) => timed.push(message as { api: string; ms: number })
+  diagnosticsChannel.subscribe("gatsby-adapter-node:upstream-timing", listen)
+
+  try {
+    await getQuote()
+  } finally {
+    diagnosticsChannel.unsubscribe("gatsby-adapter-node:upstream-timing", listen)
+  }
+
+  expect(timed).toEqual([{ api: "quote API", ms: expect.any(Number) }])
 })
 
 test("asks the address that its own setting names, read at request time", async () => {

@@ -3,6 +3,8 @@
 // shared cache when it has them (response-cache.js), and kept there when their answer allows. A stale
 // answer within stale-while-revalidate is sent while one render (not one per request) replaces it; if
 // that render fails, the stale answer stays until its window ends.
+const { AsyncLocalStorage } = require("node:async_hooks")
+const diagnosticsChannel = require("node:diagnostics_channel")
 const zlib = require("node:zlib")
 const { negotiate } = require("@fastify/accept-negotiator")
 const { LRUCache } = require("lru-cache")
@@ -22,6 +24,9 @@ const { createResponseCache, weakEtag } = require("./response-cache")
  */
 
 const CACHEABLE_METHODS = ["GET", "HEAD"]
+// A page's calls to an API publish { api, ms } here (the site's src/upstream/client.ts does), each
+// shown in the page's Server-Timing.
+const UPSTREAM_TIMINGS = "gatsby-adapter-node:upstream-timing"
 // A kept page is compressed once, when it is kept, rather than at each request: brotli at a quality
 // that takes about as long as gzip's default (about a millisecond for a page of 30 KB).
 const BROTLI = { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } }
@@ -38,6 +43,11 @@ const COMPRESSIBLE_TYPE = /^(text\/|application\/(json|javascript|xml))/
  */
 function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }) {
   const cache = cacheBytes ? createResponseCache({ maxBytes: cacheBytes }) : undefined
+  /** @type {AsyncLocalStorage<Array<{ api?: unknown, ms?: unknown }>>} the API calls of the render in progress */
+  const timings = new AsyncLocalStorage()
+  const onTiming = (/** @type {unknown} */ message) =>
+    timings.getStore()?.push(/** @type {{ api?: unknown, ms?: unknown }} */ (message))
+  diagnosticsChannel.subscribe(UPSTREAM_TIMINGS, onTiming)
   /** @type {Set<string>} the cache keys that one render is renewing */
   const revalidating = new Set()
   /** @type {Map<string, Promise<Rendered>>} the renders in flight that other requests may wait for */
@@ -49,9 +59,16 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }
   const render = async (route, request, method) => {
     const engine = /** @type {{ handler: Engine }} */ (engines.get(route.functionId)).handler
     const started = performance.now()
-    const rendered = await renderEngine(engine, engineRequest(request, method))
-    // For a browser's devtools: how long the page took to render, its API calls included.
-    rendered.headers["server-timing"] = `engine;dur=${(performance.now() - started).toFixed(1)}`
+    /** @type {Array<{ api?: unknown, ms?: unknown }>} */
+    const calls = []
+    const rendered = await timings.run(calls, () => renderEngine(engine, engineRequest(request, method)))
+    // For a browser's devtools: how long the page took to render, its API calls included, and each call.
+    rendered.headers["server-timing"] = [
+      `engine;dur=${(performance.now() - started).toFixed(1)}`,
+      ...calls.map(
+        ({ api, ms }) => `upstream;desc=${JSON.stringify(String(api))};dur=${Number(ms).toFixed(1)}`,
+      ),
+    ].join(", ")
     // A weak ETag, made once per render, so that a client that has the page gets 304, and the cache's
     // answers are not hashed again. Weak, as a compressed answer is the same page in other bytes.
     rendered.headers.etag ??= weakEtag(rendered.body)
@@ -172,7 +189,11 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }
     return reply.code(rendered.status).headers(rendered.headers).send(rendered.body)
   }
 
-  return { renderPage, answerFromCache }
+  return {
+    renderPage,
+    answerFromCache,
+    stop: () => diagnosticsChannel.unsubscribe(UPSTREAM_TIMINGS, onTiming),
+  }
 }
 
 /**

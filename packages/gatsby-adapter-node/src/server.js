@@ -109,7 +109,11 @@ async function createServer({
   const everyPathHeaders = Object.fromEntries(everyPath.map(({ key, value }) => [key, value]))
   /** @type {WeakMap<http.IncomingMessage, import("./metrics").AnswerKind>} how each request was answered */
   const kindOf = new WeakMap()
-  const { renderPage, answerFromCache } = engineStage({
+  const {
+    renderPage,
+    answerFromCache,
+    stop: stopEngine,
+  } = engineStage({
     engines: build.compiled,
     cacheBytes,
     everyPath: everyPathHeaders,
@@ -253,6 +257,7 @@ async function createServer({
 
   app.addHook("onClose", (_app, done) => {
     failureLog.stop()
+    stopEngine()
     done()
   })
 

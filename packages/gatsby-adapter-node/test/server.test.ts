@@ -48,6 +48,11 @@ const files: Record<string, string> = {
         if (req.url === "/kept/together/") await new Promise((resolve) => setTimeout(resolve, 100))
         return res.setHeader("Cache-Control", "public, s-maxage=1, stale-while-revalidate=60").send(body)
       }
+      if (req.url === "/timed/") {
+        await new Promise((resolve) => setTimeout(resolve, 1))
+        require("node:diagnostics_channel").channel("gatsby-adapter-node:upstream-timing").publish({ api: "dog API", ms: 12.34 })
+        return res.send("<h1>timed</h1>")
+      }
       if (req.url === "/slow/") await new Promise((resolve) => setTimeout(resolve, 300))
       if (req.url === "/throws/") throw new Error("the engine broke")
       if (req.url.startsWith("/throws/")) throw new Error("the engine broke on " + req.url)
@@ -82,6 +87,7 @@ const routes = {
     { type: "static", path: "/pets/", filePath: "public/index.html", headers: revalidate },
     { type: "function", path: "/ssr/", functionId: "ssr-engine" },
     { type: "function", path: "/slow/", functionId: "ssr-engine" },
+    { type: "function", path: "/timed/", functionId: "ssr-engine" },
     { type: "function", path: "/throws/", functionId: "ssr-engine" },
     { type: "function", path: "/breeds/:breed/", functionId: "ssr-engine" },
     { type: "function", path: "/throws/:n/", functionId: "ssr-engine" },
@@ -211,6 +217,12 @@ test("sends a splat redirect to this site, whatever the request put in its wildc
 
   expect(res.statusCode).toBe(302)
   expect(res.headers.location).toBe("/example.com/")
+})
+
+test("says in Server-Timing how long the engine took, and each API call the page made", async () => {
+  const res = await app.inject("/timed/")
+
+  expect(res.headers["server-timing"]).toMatch(/^engine;dur=\d+\.\d, upstream;desc="dog API";dur=12\.3$/)
 })
 
 test("keeps the status and headers that a page's getServerData set", async () => {
