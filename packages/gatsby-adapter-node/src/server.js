@@ -8,6 +8,7 @@ const http = require("node:http")
 const path = require("node:path")
 const proxyAddr = require("@fastify/proxy-addr")
 const Fastify = require("fastify").default
+const { LogController } = require("fastify")
 const fastifyCompress = require("@fastify/compress").default
 const underPressure = require("@fastify/under-pressure").default
 const { loadBuild } = require("./build")
@@ -206,7 +207,7 @@ async function createServer({
     trustProxy,
     loggerInstance: logger,
     // One line per request at most, the access log's, which is off by default.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: nextRequestId,
     // /ssr matches /ssr/'s route; the handler then sends it to the address trailingSlash picks.
     routerOptions: { ignoreTrailingSlash: true },

@@ -68,7 +68,8 @@ type Answer = { status: number; headers: IncomingHttpHeaders; body: Buffer }
 
 function get(url: string, headers: Record<string, string> = {}, method = "GET"): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    request(`${base}${url}`, { method, headers }, (res) => {
+    // A connection of its own, closed after the answer, so that the server closes at once after a test.
+    request(`${base}${url}`, { method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = []
       res.on("data", (chunk: Buffer) => chunks.push(chunk))
       res.on("end", () =>
@@ -97,7 +98,7 @@ test("answers a file over a connection just as its route does", async () => {
     expect({ url, status: fast.status, headers: withoutDate(fast.headers), body: fast.body }).toEqual({
       url,
       status: routed.statusCode,
-      headers: withoutDate({ ...routed.headers, connection: "keep-alive", "keep-alive": "timeout=5" }),
+      headers: withoutDate({ ...routed.headers, connection: "close" }),
       body: routed.rawPayload,
     })
   }
