@@ -115,7 +115,8 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }
     /** @type {Record<string, string | string[]>} */
     const sent = { ...everyPath, ...headers, "server-timing": 'cache;desc="hit"' }
     const { forms } = rendered
-    const varyBy = forms ? [...vary, "accept-encoding"] : vary
+    // The page's own Vary, the address's (redirect conditions), and Accept-Encoding where it has forms.
+    const varyBy = [headers.vary ?? [], vary, forms ? "accept-encoding" : []].flat()
     if (varyBy.length) sent.vary = varyBy.join(", ")
     if (req.headers["if-none-match"] === headers.etag && rendered.status === 200) {
       delete sent["content-type"]

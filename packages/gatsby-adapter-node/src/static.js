@@ -110,9 +110,9 @@ function fileStore({ publicDir, everyPath, memoryBytes }) {
     let encoding = negotiated.get(key)
     if (encoding === undefined) {
       encoding = negotiate(accepted, found.encodings) ?? null
-      // Browsers send a handful of these; anything may, so the memo is bounded.
+      // Browsers send a handful of these; anything may, so the memo is bounded, in entries and length.
       if (negotiated.size >= 1000) negotiated.clear()
-      negotiated.set(key, encoding)
+      if (accepted.length <= 256) negotiated.set(key, encoding)
     }
     return (encoding && found[/** @type {"br" | "gzip"} */ (encoding)]) || found.identity
   }

@@ -43,6 +43,7 @@ const files: Record<string, string> = {
         const body = "<h1>render " + n + "</h1>" + (req.url === "/kept/long/" ? "<p>Dogs.</p>".repeat(200) : "")
         if (req.url === "/dsg/") return res.send(body)
         if (req.url === "/kept/private/") return res.setHeader("Cache-Control", "private, max-age=60").send(body)
+        if (req.url === "/kept/varied/") return res.setHeader("Cache-Control", "public, max-age=60").setHeader("Vary", "Accept-Language").send(body + "<p>Dogs.</p>".repeat(200))
         if (n > 1 && req.url === "/kept/failing/") return res.status(500).setHeader("Cache-Control", "no-store").send("<h1>No dog</h1>")
         if (n > 1 && req.url === "/kept/slow/") await new Promise((resolve) => setTimeout(resolve, 200))
         if (req.url === "/kept/together/") await new Promise((resolve) => setTimeout(resolve, 100))
@@ -929,6 +930,15 @@ describe("with the shared cache of rendered pages", () => {
     const pages = await Promise.all([1, 2, 3].map(() => body("/kept/together/")))
 
     expect(pages).toEqual(["<h1>render 1</h1>", "<h1>render 1</h1>", "<h1>render 1</h1>"])
+  })
+
+  test("keeps a kept page's own Vary beside Accept-Encoding", async () => {
+    await cached.inject("/kept/varied/")
+
+    const res = await cached.inject("/kept/varied/")
+
+    expect(res.headers["server-timing"]).toBe('cache;desc="hit"')
+    expect(res.headers.vary).toBe("Accept-Language, accept-encoding")
   })
 
   test("sends a kept page's gzip form, compressed once when it was kept", async () => {
