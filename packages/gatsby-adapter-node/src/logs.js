@@ -29,7 +29,7 @@ function nextRequestId() {
 }
 
 /**
- * The access log: called as a request starts, it writes its line once the answer is sent.
+ * The access log: called before a request's answer ends, it writes its line once the answer is sent.
  * @param {LogFormat} format @param {pino.Logger} logger @param {(line: string) => void} write
  * @returns {AccessLog}
  */
