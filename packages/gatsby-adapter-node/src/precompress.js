@@ -1,7 +1,7 @@
 // @ts-check
 // Static files compressed once, at build time, rather than at every request: beside each text file in
-// public/ its brotli (.br, the best quality) and gzip (.gz) forms, which @fastify/static sends to the
-// clients that accept them (its preCompressed option), as SvelteKit's adapter-node does.
+// public/ its brotli (.br, the best quality) and gzip (.gz) forms, which the server (static.js) sends to
+// the clients that accept them, as SvelteKit's adapter-node does.
 const { readdir, readFile, stat, writeFile } = require("node:fs/promises")
 const path = require("node:path")
 const { promisify } = require("node:util")

@@ -111,8 +111,8 @@ function createResponseCache({ maxBytes }) {
   }
 }
 
-// The validator of a rendered answer, as @fastify/etag makes it (weak: a compressed answer is the same
-// page in other bytes), made once per render, so that the cache's answers are not hashed again.
+// The validator of a rendered answer (weak: a compressed answer is the same page in other bytes), made
+// once per render, so that the engine stage answers 304 and the cache's answers are not hashed again.
 /** @param {Buffer} body */
 function weakEtag(body) {
   return `W/"${createHash("sha1").update(body).digest("base64")}"`
