@@ -8,6 +8,7 @@ const diagnosticsChannel = require("node:diagnostics_channel")
 const zlib = require("node:zlib")
 const { negotiate } = require("@fastify/accept-negotiator")
 const { LRUCache } = require("lru-cache")
+const { notModifiedHeaders } = require("./not-modified")
 const { createResponseCache, weakEtag } = require("./response-cache")
 
 /**
@@ -119,8 +120,7 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }
     const varyBy = [headers.vary ?? [], vary, forms ? "accept-encoding" : []].flat()
     if (varyBy.length) sent.vary = varyBy.join(", ")
     if (req.headers["if-none-match"] === headers.etag && rendered.status === 200) {
-      delete sent["content-type"]
-      res.writeHead(304, sent)
+      res.writeHead(304, notModifiedHeaders(sent))
       return void res.end()
     }
     const accepted = req.headers["accept-encoding"]
@@ -185,7 +185,7 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }
     }
     // A client that has the page gets 304, by the page's ETag (made once per render, above).
     if (rendered.status === 200 && request.headers["if-none-match"] === rendered.headers.etag) {
-      return reply.code(304).headers(rendered.headers).removeHeader("content-type").send()
+      return reply.code(304).headers(notModifiedHeaders(rendered.headers)).send()
     }
     return reply.code(rendered.status).headers(rendered.headers).send(rendered.body)
   }

@@ -16,6 +16,7 @@ const fresh = require("fresh")
 const { LRUCache } = require("lru-cache")
 const mime = require("mime-types")
 const parseRange = require("range-parser")
+const { notModifiedHeaders } = require("./not-modified")
 const { COMPRESSIBLE } = require("./precompress")
 
 /**
@@ -33,8 +34,6 @@ const FORMS = /** @type {const} */ ([
   ["br", ".br"],
   ["gzip", ".gz"],
 ])
-// The headers a 304 repeats (RFC 9110, 15.4.5): the rest describe a body it does not have.
-const NOT_MODIFIED_HEADERS = ["cache-control", "etag", "last-modified", "vary", "expires", "content-location"]
 
 /**
  * @param {{ publicDir: string, everyPath: Record<string, string>, memoryBytes: number }} options
@@ -85,9 +84,7 @@ function fileStore({ publicDir, everyPath, memoryBytes }) {
     const found = {
       identity: { file, size: stats.size, headers: { ...base, "content-length": String(stats.size) } },
       encodings: [],
-      notModified: Object.fromEntries(
-        NOT_MODIFIED_HEADERS.flatMap((key) => (key in base ? [[key, base[key]]] : [])),
-      ),
+      notModified: notModifiedHeaders(base),
       validators,
     }
     for (const [encoding, suffix] of compressible ? FORMS : []) {

@@ -149,6 +149,34 @@ test("answers 304, with no body, to a client whose copy has the file's ETag", as
   expect(res.body.length).toBe(0)
 })
 
+// A browser or CDN updates the copy it keeps from a 304's headers: the 304 repeats every one of them
+// but those of the body it does not have (and the date, which is its own).
+const exceptTheBody = (headers: IncomingHttpHeaders) =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => !/^(content-|date$)/.test(name)))
+
+test("answers 304 with every header of its 200 but the body's own, Gatsby's headers included", async () => {
+  await start()
+  for (const [url, accepted] of [
+    ["/", "gzip"],
+    ["/about/", ""],
+    ["/app-0123abcd.js", ""],
+    ["/page-data/app-data.json", "br"],
+  ]) {
+    const ok = await get(url, { "accept-encoding": accepted })
+    const notModified = await get(url, {
+      "accept-encoding": accepted,
+      "if-none-match": String(ok.headers.etag),
+    })
+
+    expect({ url, status: notModified.status, headers: exceptTheBody(notModified.headers) }).toEqual({
+      url,
+      status: 304,
+      headers: exceptTheBody(ok.headers),
+    })
+    expect(notModified.headers["x-frame-options"]).toBe("DENY")
+  }
+})
+
 test("answers 304 to a client whose copy is as new as the file", async () => {
   await start()
   const res = await get("/app-0123abcd.js", { "if-modified-since": "Fri, 02 Jan 2026 00:00:00 GMT" })

@@ -58,6 +58,8 @@ const files: Record<string, string> = {
       if (req.url === "/throws/") throw new Error("the engine broke")
       if (req.url.startsWith("/throws/")) throw new Error("the engine broke on " + req.url)
       if (req.url === "/breeds/no-json/") return res.json(undefined)
+      // As Gatsby's engine adds gatsby-config's headers to a page it renders.
+      if (req.url.startsWith("/breeds/")) res.setHeader("X-Custom-Header", "for every path")
       if (req.url === "/ssr/") return res.status(500).setHeader("cache-control", "no-store").send("<h1>No dog</h1>")
       res.send("<h1>" + req.url + "</h1>")
     }`,
@@ -283,6 +285,26 @@ test("answers 304, with no body, to a browser that has the server-rendered page 
   expect(etag).toMatch(/^W\/"/)
   expect(again.statusCode).toBe(304)
   expect(again.body).toBe("")
+})
+
+// The 304 repeats every header of the 200 (a browser updates its copy's from it) but the body's own,
+// the date and the render's time (each render has its own).
+const exceptTheBody = (headers: Record<string, unknown>) =>
+  Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !/^(content-|date$|server-timing$)/.test(name)),
+  )
+
+test("answers 304 for a server-rendered page with every header of its 200 but the body's own", async () => {
+  const ok = await app.inject("/breeds/husky/")
+
+  const notModified = await app.inject({
+    url: "/breeds/husky/",
+    headers: { "if-none-match": String(ok.headers.etag) },
+  })
+
+  expect(notModified.statusCode).toBe(304)
+  expect(exceptTheBody(notModified.headers)).toEqual(exceptTheBody(ok.headers))
+  expect(notModified.headers["x-custom-header"]).toBe("for every path")
 })
 
 test("answers 405 with Allow to a POST to a page file", async () => {
@@ -1014,6 +1036,21 @@ describe("with the shared cache of rendered pages", () => {
 
     expect(res.body).toBe("<h1>render 2</h1>")
     expect(res.headers.age).toBeUndefined()
+  })
+
+  test("answers 304 from the cache with every header of the cached 200 but the body's own", async () => {
+    await cached.inject("/kept/headers/")
+    const ok = await cached.inject({ url: "/kept/headers/", headers: { "accept-encoding": "gzip" } })
+
+    const notModified = await cached.inject({
+      url: "/kept/headers/",
+      headers: { "accept-encoding": "gzip", "if-none-match": String(ok.headers.etag) },
+    })
+
+    expect(notModified.statusCode).toBe(304)
+    expect(ok.headers["server-timing"]).toBe('cache;desc="hit"')
+    expect(exceptTheBody(notModified.headers)).toEqual(exceptTheBody(ok.headers))
+    expect(notModified.headers["x-frame-options"]).toBe("DENY")
   })
 
   test("answers 304 from the cache to a client that has the page", async () => {

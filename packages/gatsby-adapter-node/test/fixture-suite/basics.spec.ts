@@ -27,11 +27,11 @@ test("applies the site's CSS", async ({ page, at }) => {
   await expect(page.getByRole("heading", { level: 1 })).toHaveCSS("color", "rgb(21, 21, 22)")
 })
 
-test("renders the footer Slice", async ({ page, at }) => {
+test("renders the footer Slice, with its static query's result", async ({ page, at }) => {
   await page.goto(at("/"))
   await waitForHydration(page)
 
-  await expect(page.getByRole("contentinfo")).toHaveText("A footer from a Slice")
+  await expect(page.getByRole("contentinfo")).toHaveText("A footer from a Slice, on Node adapter fixture")
 })
 
 test("shows the site's 404 page, with status 404, at an unknown address", async ({ page, at }) => {

@@ -1,5 +1,20 @@
 import * as React from "react"
+import { graphql, useStaticQuery } from "gatsby"
 
-const Footer = () => <footer>A footer from a Slice</footer>
+type Data = { site: { siteMetadata: { title: string } } }
+
+// A static query, as in Gatsby's adapter suite: its result is a file of its own (/page-data/sq/d/…).
+const Footer = () => {
+  const { site } = useStaticQuery<Data>(graphql`
+    {
+      site {
+        siteMetadata {
+          title
+        }
+      }
+    }
+  `)
+  return <footer>A footer from a Slice, on {site.siteMetadata.title}</footer>
+}
 
 export default Footer
