@@ -5,6 +5,9 @@
 // a client that reads only once it has sent its body (curl, most libraries) loses the answer. So the
 // server sends the answer with `Connection: close`, then its end of the connection (FIN), then reads
 // and discards what still comes, until the client stops sending or a bound in time or bytes is reached.
+// A small body (a GET /healthz with a few bytes, a 405's form post) is not worth a new connection: Node
+// reads and drops it after the answer, and the connection stays open for the next request, as nginx
+// keeps it after discarding a body.
 
 /**
  * @typedef {import("node:http").IncomingMessage} IncomingMessage
@@ -14,17 +17,21 @@
 
 // nginx's lingering_timeout is 5 s; bytes past these go unread, and the connection is cut.
 const LINGER = { ms: 5_000, bytes: 4 * 1024 * 1024 }
+// A body of this many bytes at most, by its Content-Length, is read and dropped, and the connection kept.
+const SMALL_BODY_BYTES = 64 * 1024
 
 /**
- * For an answer about to be sent: if the request's body has not all arrived, the answer closes the
+ * For an answer about to be sent: if a large request body has not all arrived, the answer closes the
  * connection, and that close lingers.
  * @param {IncomingMessage} req @param {ServerResponse} res @param {LingerBounds} [bounds]
  */
 function lingerIfBodyUnread(req, res, bounds = LINGER) {
   const { socket } = req
-  const hasBody = Number(req.headers["content-length"]) > 0 || "transfer-encoding" in req.headers
+  const length = req.headers["content-length"]
+  // A body sent in chunks has no length to call small.
+  const large = length === undefined ? "transfer-encoding" in req.headers : Number(length) > SMALL_BODY_BYTES
   // (A request injected in a test has no socket to linger on.)
-  if (!hasBody || req.complete || typeof socket?.destroySoon !== "function") return
+  if (!large || req.complete || typeof socket?.destroySoon !== "function") return
   res.setHeader("connection", "close")
   const cut = () => socket.destroy()
   let lingering = false

@@ -119,3 +119,41 @@ test("lets go of a connection whose refused body stops coming, once it has linge
 
   expect(lingered).toBeGreaterThanOrEqual(250)
 })
+
+// Two requests written at once on one connection, the second with `Connection: close`, and all the
+// server sends back until it closes: after the second answer, or after the first if it dropped the
+// connection.
+function twoRequestsOnOneConnection(first: string, second: string): Promise<string> {
+  return new Promise((resolve) => {
+    let answers = ""
+    const socket = connect(port, "127.0.0.1", () => socket.write(`${first}${second}`))
+    socket.on("data", (data: Buffer) => (answers += data.toString("latin1")))
+    socket.once("close", () => resolve(answers))
+    socket.on("error", () => {})
+  })
+}
+
+test("reads and drops a small body it does not need, and answers the next request on the connection", async () => {
+  await start()
+
+  const answers = await twoRequestsOnOneConnection(
+    "GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+    "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+  )
+
+  expect(answers.match(/^HTTP\/1\.1 200 OK\r\n/gm)).toHaveLength(2)
+})
+
+test("answers a POST to a file with a small body 405, and the next request on the connection", async () => {
+  await start()
+
+  const answers = await twoRequestsOnOneConnection(
+    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+    "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+  )
+
+  expect(answers.match(/^HTTP\/1\.1 \d+ .*\r\n/gm)).toEqual([
+    "HTTP/1.1 405 Method Not Allowed\r\n",
+    "HTTP/1.1 200 OK\r\n",
+  ])
+})
