@@ -3,7 +3,7 @@
 #   docker build -t gatsby-ssr-dogs .
 #   docker run --rm -p 9000:9000 gatsby-ssr-dogs          # http://localhost:9000/ssr/
 # Both stages use the same image, so that the native modules (lmdb) the build copies are the ones that
-# run. test/e2e/deploy.spec.ts runs the last stage's command on what the build makes.
+# run. __tests__/e2e/deploy.spec.ts runs the last stage's command on what the build makes.
 
 FROM node:24-slim AS build
 WORKDIR /app

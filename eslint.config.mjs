@@ -32,7 +32,7 @@ export default tseslint.config(
   },
   {
     // Playwright fixtures call a function named `use`, which is not React's hook.
-    files: ["test/e2e/**", "packages/*/test/**"],
+    files: ["__tests__/e2e/**", "packages/*/test/**"],
     rules: { "react-hooks/rules-of-hooks": "off" },
   },
 )

@@ -2,10 +2,10 @@
 export default {
   // getServerData runs in Node; component tests ask for jest-fixed-jsdom in a docblock.
   testEnvironment: "node",
-  roots: ["<rootDir>/test/unit"],
+  roots: ["<rootDir>/__tests__"],
   // *.spec.ts are Playwright's.
   testMatch: ["**/*.test.[jt]s?(x)"],
-  setupFilesAfterEnv: ["<rootDir>/test/jest.setup.ts"],
+  setupFilesAfterEnv: ["<rootDir>/__tests__/jest.setup.ts"],
   transform: {
     "^.+\\.[cm]?[jt]sx?$": [
       "@swc/jest",

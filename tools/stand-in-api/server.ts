@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { getResponse } from "msw"
-import { dogApiFailures, dogApiHandlers, type Failure } from "../../test/mocks/handlers"
+import { dogApiFailures, dogApiHandlers, type Failure } from "../../__tests__/mocks/handlers"
 
 // A stand-in for dog.ceo on 127.0.0.1: a real HTTP server that answers with the same msw
 // handlers as the unit tests, and serves the dog images too, so the site works offline.

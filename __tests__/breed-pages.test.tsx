@@ -4,8 +4,8 @@
 import * as React from "react"
 import type { HeadProps, PageProps } from "gatsby"
 import { render, screen } from "@testing-library/react"
-import BreedPage, { Head, type ServerData } from "../../src/pages/breeds/[breed]"
-import BreedsPage, { type ServerData as BreedsServerData } from "../../src/pages/breeds/index"
+import BreedPage, { Head, type ServerData } from "../src/pages/breeds/[breed]"
+import BreedsPage, { type ServerData as BreedsServerData } from "../src/pages/breeds/index"
 
 const AFGHAN = "https://images.dog.ceo/breeds/hound-afghan/n02088094_1003.jpg"
 

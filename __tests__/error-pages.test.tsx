@@ -4,8 +4,8 @@
 import * as React from "react"
 import type { PageProps } from "gatsby"
 import { render, screen } from "@testing-library/react"
-import NotFoundPage from "../../src/pages/404"
-import ServerErrorPage from "../../src/pages/500"
+import NotFoundPage from "../src/pages/404"
+import ServerErrorPage from "../src/pages/500"
 
 test("the 404 page says the page is missing and links home", () => {
   render(<NotFoundPage {...({} as PageProps)} />)

@@ -3,7 +3,7 @@ import path from "node:path"
 
 // The README and docs/ name files and link to each other; a move must not leave one pointing nowhere.
 
-const root = path.join(__dirname, "../..")
+const root = path.join(__dirname, "..")
 const documents = [
   "README.md",
   ...readdirSync(path.join(root, "docs"))

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 import type { GetServerDataProps } from "gatsby"
-import { server as msw } from "../mocks/node"
+import { server as msw } from "./mocks/node"
 
 // The dog API client keeps its connections open between requests. A server closes an idle one after
 // its keep-alive timeout, and when that crosses the next request on it, the request fails with a reset
@@ -64,7 +64,7 @@ afterAll(async () => {
 
 // Two visits to /ssr/: the second goes out on the connection the first one used.
 async function visitTwice() {
-  const { getServerData } = await import("../../src/pages/ssr")
+  const { getServerData } = await import("../src/pages/ssr")
   const visit = () => getServerData({ method: "GET" } as GetServerDataProps)
   const first = await visit()
   // Let the first answer's connection go back to the client's pool.

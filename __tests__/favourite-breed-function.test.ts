@@ -1,5 +1,5 @@
 import type { GatsbyFunctionRequest, GatsbyFunctionResponse } from "gatsby"
-import favouriteBreed from "../../src/api/favourite-breed"
+import favouriteBreed from "../src/api/favourite-breed"
 
 // The Gatsby Function behind the favourite-breed forms, called as Gatsby calls it, with the form parsed.
 // (The browser tests post the real forms to it under every server.)

@@ -1,11 +1,11 @@
 import type { GetServerDataProps } from "gatsby"
 import { http, HttpResponse } from "msw"
-import { failures } from "../mocks/handlers"
-import { hostileSlugs } from "../data/hostile-slugs"
-import { server } from "../mocks/node"
+import { failures } from "./mocks/handlers"
+import { hostileSlugs } from "./data/hostile-slugs"
+import { server } from "./mocks/node"
 
-import * as breedPage from "../../src/pages/breeds/[breed]"
-import * as breedsPage from "../../src/pages/breeds/index"
+import * as breedPage from "../src/pages/breeds/[breed]"
+import * as breedsPage from "../src/pages/breeds/index"
 
 const NO_STORE = { "Cache-Control": "no-store" }
 

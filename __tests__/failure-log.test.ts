@@ -1,10 +1,10 @@
-let logFailure: typeof import("../../src/upstream/failure-log").logFailure
+let logFailure: typeof import("../src/upstream/failure-log").logFailure
 let warn: jest.SpyInstance
 
 beforeEach(async () => {
   // Each test starts with nothing logged yet.
   jest.resetModules()
-  ;({ logFailure } = await import("../../src/upstream/failure-log"))
+  ;({ logFailure } = await import("../src/upstream/failure-log"))
   warn = jest.spyOn(console, "warn").mockImplementation(() => {})
 })
 

@@ -4,7 +4,7 @@
 import * as React from "react"
 import type { HeadProps, PageProps } from "gatsby"
 import { render, screen } from "@testing-library/react"
-import IndexPage, { Head } from "../../src/pages/index"
+import IndexPage, { Head } from "../src/pages/index"
 
 test("links to the dog page", () => {
   render(<IndexPage {...({} as PageProps)} />)

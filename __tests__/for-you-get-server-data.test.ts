@@ -1,8 +1,8 @@
 import type { GetServerDataProps } from "gatsby"
 import { http, HttpResponse } from "msw"
-import { failures } from "../mocks/handlers"
-import { server } from "../mocks/node"
-import { getServerData } from "../../src/pages/for-you"
+import { failures } from "./mocks/handlers"
+import { server } from "./mocks/node"
+import { getServerData } from "../src/pages/for-you"
 
 // The page that depends on who asks, called as Gatsby calls it: the request's headers as a Map.
 function visit(cookie?: string, method = "GET") {

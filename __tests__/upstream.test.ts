@@ -1,9 +1,9 @@
 import diagnosticsChannel from "node:diagnostics_channel"
 import { delay, http, HttpResponse } from "msw"
-import { failures } from "../mocks/handlers"
-import { server } from "../mocks/node"
-import { fetchRandomDog } from "../../src/dog-api"
-import { createUpstream, UpstreamError } from "../../src/upstream/client"
+import { failures } from "./mocks/handlers"
+import { server } from "./mocks/node"
+import { fetchRandomDog } from "../src/dog-api"
+import { createUpstream, UpstreamError } from "../src/upstream/client"
 
 // A second API, set up in the few lines that the README's "Add your own SSR page" shows: it gets every
 // protection that the dog API has, with none of the dog API's code copied.

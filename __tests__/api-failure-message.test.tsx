@@ -2,7 +2,7 @@
  * @jest-environment jest-fixed-jsdom
  */
 import { render, screen } from "@testing-library/react"
-import { ApiFailureMessage } from "../../src/components/api-failure-message"
+import { ApiFailureMessage } from "../src/components/api-failure-message"
 
 // NODE_ENV is "test" here; Gatsby sets "development" under gatsby develop and "production" in a build.
 const nodeEnv = process.env.NODE_ENV

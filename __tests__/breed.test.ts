@@ -1,5 +1,5 @@
-import { hostileSlugs } from "../data/hostile-slugs"
-import { breedFromImageUrl, breedName, parseBreedSlug } from "../../src/breed"
+import { hostileSlugs } from "./data/hostile-slugs"
+import { breedFromImageUrl, breedName, parseBreedSlug } from "../src/breed"
 
 test.each([
   ["husky", { main: "husky" }],

@@ -1,10 +1,10 @@
 import diagnosticsChannel from "node:diagnostics_channel"
 import type { GetServerDataProps } from "gatsby"
 import { http, HttpResponse } from "msw"
-import { failures, type Failure } from "../mocks/handlers"
-import { server } from "../mocks/node"
+import { failures, type Failure } from "./mocks/handlers"
+import { server } from "./mocks/node"
 
-import * as page from "../../src/pages/ssr"
+import * as page from "../src/pages/ssr"
 
 // A visit as Gatsby makes it; getServerData reads only the method.
 function getServerData(method = "GET") {

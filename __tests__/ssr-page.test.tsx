@@ -4,7 +4,7 @@
 import * as React from "react"
 import type { HeadProps, PageProps } from "gatsby"
 import { render, screen } from "@testing-library/react"
-import SSRPage, { Head, type ServerData } from "../../src/pages/ssr"
+import SSRPage, { Head, type ServerData } from "../src/pages/ssr"
 
 // The page reads only serverData; Gatsby passes the rest of PageProps, which these tests don't need.
 function renderPage(serverData: ServerData | undefined) {

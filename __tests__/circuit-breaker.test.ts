@@ -1,4 +1,4 @@
-import { CircuitBreaker, CircuitOpenError } from "../../src/upstream/circuit-breaker"
+import { CircuitBreaker, CircuitOpenError } from "../src/upstream/circuit-breaker"
 
 // A clock the tests move by hand.
 let now = 0
