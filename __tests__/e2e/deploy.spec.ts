@@ -130,8 +130,14 @@ imageTest(
   "the image's health check passes while the server serves, and fails once it stops",
   async ({ image }) => {
     const check = () => spawnSync(image.node, healthcheck.slice(1), { env: image.env }).status
+    // The check says only 0 or 1; what /healthz answered says why.
+    const healthz = () =>
+      fetch(`${image.url}/healthz`).then(
+        async (res) => `/healthz: ${res.status} ${await res.text()}`,
+        (error: Error) => `/healthz: ${error.message}`,
+      )
     expect(healthcheck[0]).toBe("node")
-    expect(check()).toBe(0)
+    expect(check(), await healthz()).toBe(0)
 
     await image.stop()
 

@@ -13,20 +13,22 @@ export type StandInApi = {
   fail(failure: Failure | null): void
   // Whether fail() has made it fail since this was last asked.
   failedSinceAsked(): boolean
-  // How many API requests (not images) it has answered.
-  apiRequests(): number
+  // How many API requests (not images) it has answered: all of them, or those for one endpoint
+  // ("/breeds/list/all"), so that a test counts what it means to, whatever else a browser prefetches.
+  apiRequests(endpoint?: string): number
   close(): Promise<void>
 }
 
 export async function startStandInApi({ port = 0 } = {}): Promise<StandInApi> {
   let failure: Failure | null = null
   let failedSince = false
-  let apiRequests = 0
+  const apiRequests = new Map<string, number>()
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", origin)
     if (url.pathname.startsWith("/api/")) {
-      apiRequests += 1
+      const endpoint = url.pathname.slice("/api".length)
+      apiRequests.set(endpoint, (apiRequests.get(endpoint) ?? 0) + 1)
     }
     const active = failure ? [failures[failure], ...handlers] : handlers
     const response =
@@ -62,7 +64,10 @@ export async function startStandInApi({ port = 0 } = {}): Promise<StandInApi> {
       failedSince = false
       return failed
     },
-    apiRequests: () => apiRequests,
+    apiRequests: (endpoint) =>
+      endpoint === undefined
+        ? [...apiRequests.values()].reduce((sum, n) => sum + n, 0)
+        : (apiRequests.get(endpoint) ?? 0),
     close() {
       // A hanging answer would otherwise keep close() waiting forever.
       server.closeAllConnections()
