@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint"
 export default tseslint.config(
   {
     ignores: [
-      ...[".cache/", "public/", ".netlify/", "node_modules/", "test-results/", "playwright-report/"],
+      ...[".cache/", "public/", ".netlify/", "node_modules/", "**/test-results/", "**/playwright-report/"],
       // The lab's builds, and the guide's page kept as the guide wrote it (an unused `error` and all).
       ...["tools/lab/.builds/", "tools/lab/guide-page.js"],
       // The Node adapter's fixture sites as gatsby build leaves them, and their copies.

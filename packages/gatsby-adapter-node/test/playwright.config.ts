@@ -22,11 +22,10 @@ export default defineConfig<{ configuration: Configuration }>({
   // of it on one core.
   workers: 2,
   timeout: 30_000,
-  reporter: [
-    ["list"],
-    ["html", { open: "never", outputFolder: "../../../playwright-report/gatsby-adapter-node" }],
-  ],
-  outputDir: "../../../test-results/gatsby-adapter-node",
+  // In the package's own folder, not in the site's test-results/, which the site's suite empties as it
+  // starts: with both running at once, the artifacts of this one's tests vanished under them.
+  reporter: [["list"], ["html", { open: "never", outputFolder: "../playwright-report" }]],
+  outputDir: "../test-results",
   use: browserUse,
   projects: [
     ...Object.entries(basic).map(([name, configuration]) => ({
