@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
 import path from "node:path"
@@ -105,6 +106,11 @@ const refused: Array<[string, string, string]> = [
     'FILE_MEMORY_BYTES must be a whole number of bytes from 0 to 9007199254740991, not "1gb"',
   ],
   ["LOG_FORMAT", "common", 'LOG_FORMAT must be json or combined, not "common"'],
+  [
+    "LISTEN_BACKLOG",
+    "0",
+    'LISTEN_BACKLOG must be a whole number of connections from 1 to 2147483647, not "0"',
+  ],
   ["METRICS_PORT", "metrics", 'METRICS_PORT must be a port number from 0 to 65535, not "metrics"'],
   [
     "TRUST_PROXY",
@@ -139,6 +145,28 @@ test("serves Prometheus metrics on METRICS_PORT, a port of its own, and not on t
     expect(metrics.status).toBe(200)
     expect(metrics.body.toString()).toMatch(/^http_requests_total\{kind="file",status="200"\} [1-9]/m)
     expect((await get(`${site}/metrics`)).status).toBe(404)
+  } finally {
+    await server.stop()
+  }
+})
+
+// What the system holds for the server's listening socket: ss shows a listener's backlog as its Send-Q.
+function listenBacklog(url: string): number {
+  const { port } = new URL(url)
+  const listening = spawnSync("ss", ["-Hltn", `sport = :${port}`], { encoding: "utf8" })
+  return Number(listening.stdout.trim().split(/\s+/)[2])
+}
+
+test("holds a burst of new connections for the server: 4096 by default, or LISTEN_BACKLOG", async ({
+  site,
+}) => {
+  const server = await startSite(root, "node", { env: { LISTEN_BACKLOG: "100" } })
+  try {
+    // Capped by the system's own bound, net.core.somaxconn (4096 on Linux since 5.4).
+    const somaxconn = Number(readFileSync("/proc/sys/net/core/somaxconn", "utf8"))
+
+    expect(listenBacklog(site)).toBe(Math.min(4096, somaxconn))
+    expect(listenBacklog(server.url)).toBe(100)
   } finally {
     await server.stop()
   }

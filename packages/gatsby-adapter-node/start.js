@@ -24,6 +24,7 @@ async function main() {
     maxInFlight,
     fileMemoryBytes,
     metricsPort,
+    backlog,
     siteDir,
   } = readSettings(process.env)
   // Loaded only when asked for: off, metrics cost no memory.
@@ -52,7 +53,7 @@ async function main() {
     metricsListener?.close()
     await app.close()
   })
-  await app.listen({ port, host })
+  await app.listen({ port, host, backlog })
   if (metricsListener) {
     await new Promise((resolve, reject) =>
       metricsListener.once("error", reject).listen(metricsPort, host, () => resolve(undefined)),

@@ -11,7 +11,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
  * @typedef {{ port: number, host: string, accessLog: boolean, logFormat: import("./logs").LogFormat, keepAliveMs: number, shutdownDeadlineMs: number,
  *   bodyLimit: number, countryHeader: string | undefined, trustProxy: false | string[] | TrustHops,
  *   maxEventLoopDelayMs: number, maxHeapUsedBytes: number, cacheBytes: number, maxInFlight: number,
- *   fileMemoryBytes: number, metricsPort: number | undefined, siteDir: string | undefined }} Settings
+ *   fileMemoryBytes: number, metricsPort: number | undefined, backlog: number, siteDir: string | undefined }} Settings
  */
 
 /** @typedef {(address: string, hop: number) => boolean} TrustHops */
@@ -95,6 +95,11 @@ function readSettings(env) {
       0,
     ),
     metricsPort,
+    // The connections the system holds for the server until it takes them (listen's backlog), capped
+    // by the system's own bound (net.core.somaxconn). Node's default, 511, overflowed under a burst of
+    // new connections (npm run overload): the system then drops their SYNs, and each client waits
+    // 1, 3, 7 s... to try again.
+    backlog: wholeNumber(env, "LISTEN_BACKLOG", 4096, 2 ** 31 - 1, "connections"),
     // The site's folder, when it is not the current one. A setting, not an argument: a
     // wrapper (a cluster, a process manager) may pass arguments of its own.
     siteDir: env.SITE_DIR || undefined,
