@@ -10,6 +10,22 @@ const { errorStatusPage } = require("./express-bodies")
  * @typedef {import("fastify").FastifyError} FastifyError
  */
 
+// How long a client that got 503 because the server was overloaded is asked to wait.
+const RETRY_AFTER_SECONDS = 10
+
+// 503 with Retry-After, before any work is done for the request (too many in flight).
+/** @param {import("node:http").ServerResponse} res */
+function shed(res) {
+  const body = "Service Unavailable: too many requests in flight; try again shortly\n"
+  res.writeHead(503, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    "cache-control": "no-store",
+    "retry-after": String(RETRY_AFTER_SECONDS),
+  })
+  res.end(body)
+}
+
 // A client's mistake: its status and name.
 /** @param {FastifyReply} reply @param {number} status */
 function plainError(reply, status) {
@@ -33,12 +49,19 @@ function sendNotFound({ notFoundPage }, reply) {
 /**
  * fastify's error handler: the site's 500 page (plain text where it has none) for a failure, which goes
  * to the failure log; a short message for a client's mistake (413 for a body too large, 414 for a path
- * segment too long, ...).
- * @param {{ errorPage: string | undefined, reportFailure: (error: unknown, request: FastifyRequest) => void }} options
+ * segment too long, ...); a quick 503 for a request shed under load.
+ * @param {{ errorPage: string | undefined, reportFailure: (error: unknown, request: FastifyRequest) => void,
+ *   onShed: (request: FastifyRequest) => void }} options
  */
-function errorHandler({ errorPage, reportFailure }) {
+function errorHandler({ errorPage, reportFailure, onShed }) {
   /** @param {FastifyError} error @param {FastifyRequest} request @param {FastifyReply} reply */
   return (error, request, reply) => {
+    // Shed by @fastify/under-pressure (which set Retry-After): no failure of the server's, so counted,
+    // not logged.
+    if (error.code === "FST_UNDER_PRESSURE") {
+      onShed(request)
+      return plainError(reply, 503)
+    }
     const status = typeof error.statusCode === "number" && error.statusCode >= 400 ? error.statusCode : 500
     if (status >= 500) reportFailure(error, request)
     if (status !== 500 || errorPage === undefined) return plainError(reply, status)
@@ -50,4 +73,4 @@ function errorHandler({ errorPage, reportFailure }) {
   }
 }
 
-module.exports = { plainError, sendNotFound, errorHandler }
+module.exports = { RETRY_AFTER_SECONDS, shed, plainError, sendNotFound, errorHandler }

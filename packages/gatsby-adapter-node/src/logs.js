@@ -4,7 +4,9 @@
 // or, with LOG_FORMAT=combined, in Combined Log Format as nginx and Apache write it (morgan, which
 // writes it for Express). Files answered before the framework (server.js's fast lane) get the same
 // lines.
+const proxyAddr = require("@fastify/proxy-addr")
 const pino = require("pino").default
+const { boundedFailureLog } = require("./failure-log")
 
 /**
  * @typedef {import("node:http").IncomingMessage} IncomingMessage
@@ -62,4 +64,23 @@ function accessLog(format, logger, write) {
   }
 }
 
-module.exports = { createLogger, accessLog, nextRequestId }
+/**
+ * The server's logs: pino's logger, the one bounded error log with it (failure-log.js), the access log
+ * if asked for, and each request's client address, past the proxies trusted (@fastify/proxy-addr, as
+ * fastify reads it for the requests it sees), for the lines of the requests it does not.
+ * @param {{ write: (line: string) => void, accessLog: boolean, format: LogFormat,
+ *   trustProxy: false | string[] | import("./env").TrustHops }} options
+ */
+function serverLogs({ write, accessLog: accessLogOn, format, trustProxy }) {
+  const logger = createLogger(write)
+  const trusted = Array.isArray(trustProxy) ? proxyAddr.compile(trustProxy) : trustProxy
+  return {
+    logger,
+    failureLog: boundedFailureLog(logger),
+    access: accessLogOn ? accessLog(format, logger, write) : undefined,
+    /** @param {IncomingMessage} req */
+    clientAddress: (req) => (trusted ? proxyAddr(req, trusted) : (req.socket.remoteAddress ?? "")),
+  }
+}
+
+module.exports = { createLogger, accessLog, nextRequestId, serverLogs }

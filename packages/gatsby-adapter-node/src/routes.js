@@ -31,6 +31,9 @@ const ENGINE = "ssr-engine"
 // The redirect conditions that a Node server can check: Gatsby documents these two.
 const CONDITIONS = ["country", "language"]
 
+// Longer URLs get 414; nginx's default allows about as much in a request line.
+const MAX_URL_LENGTH = 8 * 1024
+
 // Gatsby's paths as a router takes them: no trailing slash (a page answers at both forms, and
 // trailingSlash picks one), and a wildcard without its name or a slash after it.
 /** @param {string} gatsbyPath */
@@ -241,8 +244,29 @@ function canonicalPath(trailingSlash, pathname) {
   return undefined
 }
 
+/** @param {string} url @returns {[string, string]} the path, and the query with its "?" */
+function splitUrl(url) {
+  const query = url.indexOf("?")
+  return query === -1 ? [url, ""] : [url.slice(0, query), url.slice(query)]
+}
+
+// The path and query of a request target; an absolute-form one (http://host/path) loses its authority.
+/** @param {string} url */
+function originForm(url) {
+  if (url.startsWith("/")) return url
+  try {
+    const { pathname, search } = new URL(url)
+    return `${pathname}${search}`
+  } catch {
+    return url
+  }
+}
+
 module.exports = {
   ROUTES_FILE,
+  MAX_URL_LENGTH,
+  splitUrl,
+  originForm,
   ENGINE,
   CONDITIONS,
   routeTable,

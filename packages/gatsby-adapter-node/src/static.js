@@ -181,7 +181,21 @@ function fileStore({ publicDir, everyPath, memoryBytes }) {
     sendBody(form, res)
   }
 
-  return { entry, send }
+  /**
+   * What is known of each file that the routes name and public/ has, by its candidate.
+   * @param {import("./routes").Address[]} table @returns {Map<import("./routes").Candidate, FileEntry>}
+   */
+  const entries = (table) =>
+    new Map(
+      table.flatMap(({ candidates, vary }) =>
+        candidates.flatMap((candidate) => {
+          const found = candidate.kind === "file" ? entry(candidate, vary) : undefined
+          return found ? [[candidate, found]] : []
+        }),
+      ),
+    )
+
+  return { entries, send }
 }
 
 // An If-Range holds when it names the file as it is: its ETag or its date (RFC 9110, 13.1.5).

@@ -9,7 +9,8 @@ import diagnosticsChannel from "node:diagnostics_channel"
 import { readSettings } from "../src/env"
 import { UPSTREAM_FAILURES } from "../src/failure-log"
 import { createMetrics, metricsServer, type Metrics } from "../src/metrics"
-import { createServer, TIMEOUTS } from "../src/server"
+import { TIMEOUTS } from "../src/framework"
+import { createServer } from "../src/server"
 
 // The server against a small build written here, in the shape `gatsby build` and index.js leave:
 // files in public/, functions in .cache/, and the routes. The real build is tested by the browser

@@ -1,0 +1,92 @@
+// @ts-check
+// The answer at an address, in Gatsby's order (routes.js): the first of its candidates that answers,
+// a redirect whose conditions hold, or the page, file or Gatsby Function there; with no route, a
+// redirect that ignores case, or the 404 page (errors.js).
+const { sendNotFound, plainError } = require("./errors")
+const { sendTrailingSlashRedirect } = require("./redirects")
+const routes = require("./routes")
+const { FILE_METHODS } = require("./static")
+
+/**
+ * @typedef {import("fastify").FastifyRequest} FastifyRequest
+ * @typedef {import("fastify").FastifyReply} FastifyReply
+ * @typedef {import("./routes").Address} Address
+ * @typedef {import("./routes").Candidate} Candidate
+ * @typedef {import("./static").FileEntry} FileEntry
+ * @typedef {import("./metrics").AnswerKind} AnswerKind
+ */
+
+/**
+ * @param {{ build: import("./build").LoadedBuild, table: Address[], fileOf: Map<Candidate, FileEntry>,
+ *   redirect: ReturnType<typeof import("./redirects").redirectStage>,
+ *   runFunction: ReturnType<typeof import("./functions").functionStage>,
+ *   renderPage: ReturnType<typeof import("./engine").engineStage>["renderPage"],
+ *   sendFile: ReturnType<typeof import("./static").fileStore>["send"],
+ *   answeredAs: (request: FastifyRequest, kind: AnswerKind) => void }} stages
+ *   answeredAs: told how each request is being answered, for the metrics
+ */
+function dispatcher({ build, table, fileOf, redirect, runFunction, renderPage, sendFile, answeredAs }) {
+  const caselessRedirect = routes.caselessRedirects(table)
+
+  /**
+   * @param {Address} address @param {FastifyRequest} request @param {FastifyReply} reply
+   * @returns {Promise<unknown>}
+   */
+  const dispatch = async (address, request, reply) => {
+    const [pathname, query] = routes.splitUrl(request.url)
+    if (address.vary.length) reply.header("vary", address.vary.join(", "))
+    for (const candidate of address.candidates) {
+      if (candidate.kind === "redirect") {
+        // Before the answer, which may be sent at once: a later candidate says otherwise.
+        answeredAs(request, "redirect")
+        const redirected = redirect(candidate, request, reply, pathname, query)
+        if (redirected) return redirected
+        continue
+      }
+      if (!routes.answersAt(candidate, pathname)) continue
+      if (candidate.kind === "function") {
+        answeredAs(request, "function")
+        return runFunction(candidate.route, request, reply)
+      }
+      if (candidate.kind === "file" && !FILE_METHODS.includes(request.method))
+        return plainError(reply.header("allow", FILE_METHODS.join(", ")), 405)
+      const canonical =
+        candidate.page && FILE_METHODS.includes(request.method)
+          ? routes.canonicalPath(build.trailingSlash, pathname)
+          : undefined
+      if (canonical) {
+        answeredAs(request, "redirect")
+        return sendTrailingSlashRedirect(reply, `${canonical}${query}`)
+      }
+      if (candidate.kind === "engine") {
+        // Until the cache says it had the page.
+        answeredAs(request, "page")
+        return renderPage(candidate.route, request, reply, {
+          alone: address.candidates.length === 1 && !address.vary.length,
+          vary: address.vary,
+        })
+      }
+      const entry = fileOf.get(candidate)
+      // A file that the routes name and public/ lacks.
+      answeredAs(request, entry ? "file" : "not-found")
+      if (!entry) return sendNotFound(build, reply)
+      reply.hijack()
+      return sendFile(entry, request.raw, reply.raw)
+    }
+    return notFound(request, reply)
+  }
+
+  // No route: a redirect that ignores case (/REDIRECT finds /redirect's), or the 404 page.
+  /** @param {FastifyRequest} request @param {FastifyReply} reply @returns {unknown} */
+  const notFound = (request, reply) => {
+    const redirect = caselessRedirect(routes.splitUrl(request.url)[0])
+    if (redirect)
+      return dispatch(redirect.address, Object.assign(request, { params: redirect.params }), reply)
+    answeredAs(request, "not-found")
+    return sendNotFound(build, reply)
+  }
+
+  return { dispatch, notFound }
+}
+
+module.exports = { dispatcher }

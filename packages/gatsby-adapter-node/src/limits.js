@@ -1,0 +1,39 @@
+// @ts-check
+// The limits of a request that reaches the framework: load shedding (@fastify/under-pressure) while the
+// event loop lags or the heap is nearly full; 414 for a URL too long, 413 for a body that says it is
+// too large, each before any work. And on the way out, in the same hook (each hook costs a cheap request
+// more): the headers Gatsby gives every path, and the lingering close of linger.js for an answer sent
+// before its request's body arrived.
+const underPressure = require("@fastify/under-pressure").default
+const { RETRY_AFTER_SECONDS, plainError } = require("./errors")
+const { lingerIfBodyUnread } = require("./linger")
+const { MAX_URL_LENGTH } = require("./routes")
+
+/**
+ * @param {import("fastify").FastifyInstance} app
+ * @param {{ pressure: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }, bodyLimit: number,
+ *   linger: import("./linger").LingerBounds, everyPath: import("./routes").Header[] }} options
+ */
+async function applyLimits(app, { pressure, bodyLimit, linger, everyPath }) {
+  // Overloaded, every request, /healthz included, gets 503 with Retry-After before any work is done for
+  // it, until the load falls (errors.js counts it as shed, not as a failure).
+  await app.register(underPressure, {
+    maxEventLoopDelay: pressure.maxEventLoopDelayMs,
+    maxHeapUsedBytes: pressure.maxHeapUsedBytes,
+    retryAfter: RETRY_AFTER_SECONDS,
+    message: "Service Unavailable: overloaded, so requests get 503 with Retry-After until the load falls",
+  })
+  // Hooks with callbacks rather than promises, as each costs a cheap request more (npm run bench's A/B).
+  app.addHook("onRequest", (request, reply, done) => {
+    if (request.url.length > MAX_URL_LENGTH) return void plainError(reply, 414)
+    if (Number(request.headers["content-length"]) > bodyLimit) return void plainError(reply, 413)
+    done()
+  })
+  app.addHook("onSend", (request, reply, payload, done) => {
+    for (const { key, value } of everyPath) if (!reply.hasHeader(key)) reply.header(key, value)
+    lingerIfBodyUnread(request.raw, reply.raw, linger)
+    done(null, payload)
+  })
+}
+
+module.exports = { applyLimits }
