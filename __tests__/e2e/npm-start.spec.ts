@@ -107,6 +107,21 @@ const refused: Array<[string, string, string]> = [
   ],
   ["LOG_FORMAT", "common", 'LOG_FORMAT must be json or combined, not "common"'],
   [
+    "WEB_CONCURRENCY",
+    "auto",
+    'WEB_CONCURRENCY must be a whole number of processes from 1 to 1024, not "auto"',
+  ],
+  [
+    "REDIS_URL",
+    "localhost:6379",
+    'REDIS_URL must be a redis:// or rediss:// URL (redis://host:6379), not "localhost:6379"',
+  ],
+  [
+    "REDIS_TIMEOUT_MS",
+    "0",
+    'REDIS_TIMEOUT_MS must be a whole number of milliseconds from 1 to 2147483647, not "0"',
+  ],
+  [
     "LISTEN_BACKLOG",
     "0",
     'LISTEN_BACKLOG must be a whole number of connections from 1 to 2147483647, not "0"',

@@ -1,4 +1,5 @@
 // @ts-check
+const { randomUUID } = require("node:crypto")
 const { mkdirSync, writeFileSync } = require("node:fs")
 const path = require("node:path")
 const { COMPRESSIBLE, precompress } = require("./src/precompress")
@@ -52,7 +53,10 @@ const nodeAdapter = () => ({
       pathToEntryPoint,
     }))
     mkdirSync(path.dirname(ROUTES_FILE), { recursive: true })
-    writeFileSync(ROUTES_FILE, JSON.stringify({ trailingSlash, routes, functions, headerRoutes }))
+    // Each build its own id: the keys of the pages a fleet shares (src/shared-cache.js), so that a new
+    // build never answers with the last one's.
+    const buildId = randomUUID()
+    writeFileSync(ROUTES_FILE, JSON.stringify({ buildId, trailingSlash, routes, functions, headerRoutes }))
     reporter.info(
       `gatsby-adapter-node: ${routes.length} routes in ${ROUTES_FILE}; serve them with npx gatsby-adapter-node`,
     )

@@ -1,16 +1,16 @@
 import { readFileSync } from "node:fs"
 import os from "node:os"
-import path from "node:path"
 import { startSite, usesNodeAdapter, type RunningServer } from "test-harness"
 import { writeBenchmarksSection } from "./benchmarks-doc"
 import { benchFiles } from "./file-rows"
 import { CONNECTIONS, load, median, sum, type Load } from "./load"
 import { buildVariant, variants } from "./builds"
 import { startLabServer, startUpstream, type LabServer } from "./upstream-process"
+import { benchWorkers } from "./workers"
 
 // `npm run bench`: /ssr/ held against the guide's page as written and against the site without its
 // Head, each built beside the site with the same Gatsby, in one run, on gatsby serve and on the Node
-// server of gatsby-adapter-node (`npm start`; the site's build also under Node's cluster); all of them
+// server of gatsby-adapter-node (`npm start`; the site's build also with two workers); all of them
 // against a floor with no framework (floor.ts); a page from the Node server's cache against a static
 // file; then the site with a slow, a failing, a hanging and an oversized upstream.
 // `npm run bench -- --ab` adds the other A/B twins of lab/builds.ts.
@@ -63,6 +63,7 @@ function record(setup: string, target: string, result: Load): Load {
 function fileServers(servers: Record<string, RunningServer>): Record<string, string> {
   return Object.fromEntries(
     [
+      ["npm start, 2 workers", servers["node 2 workers site"]],
       ["npm start", servers["node site"]],
       ["gatsby serve", servers["serve site"]],
     ].flatMap(([name, server]) => (server ? [[name, (server as RunningServer).url]] : [])),
@@ -76,9 +77,12 @@ async function main(): Promise<void> {
   const chosen = ab?.includes("=") ? ab.split("=")[1].split(",") : ab ? Object.keys(variants) : []
   // --files: the file rows alone, with the site's build.
   const filesOnly = process.argv.includes("--files")
-  const twins = filesOnly
-    ? []
-    : [...new Set(["guide", "no-head", "react-18", ...chosen])].filter((name) => name !== "site")
+  // --workers: the Node server with one worker and two, the tiers of its cache, its memory (workers.ts).
+  const workersOnly = process.argv.includes("--workers")
+  const twins =
+    filesOnly || workersOnly
+      ? []
+      : [...new Set(["guide", "no-head", "react-18", ...chosen])].filter((name) => name !== "site")
   const builds = ["site", ...twins].map((name) => {
     if (!variants[name]) throw new Error(`No twin named ${name} in lab/builds.ts`)
     return { name, site: buildVariant(variants[name]) }
@@ -87,8 +91,8 @@ async function main(): Promise<void> {
   const upstream = await startUpstream()
   const env = { DOG_API_URL: upstream.apiUrl }
   // Each build on gatsby serve, and on the Node server of gatsby-adapter-node (`npm start`) if the fork
-  // kept it: a fast server shows what a page costs, which a slow one hides. The site's build also in one
-  // worker per core under Node's cluster.
+  // kept it: a fast server shows what a page costs, which a slow one hides. The site's build also with two
+  // workers (WEB_CONCURRENCY=2).
   const site = builds[0].site
   const node = usesNodeAdapter(site)
   // The floor, and the site's engine with no server around it (what no framework, and no server
@@ -101,12 +105,17 @@ async function main(): Promise<void> {
     servers[`serve ${build.name}`] = await startSite(build.site, "serve", { env })
     if (node) servers[`node ${build.name}`] = await startSite(build.site, "node", { env })
   }
-  if (node && !filesOnly) {
-    // cluster.js comes before the server's script on the command line, and runs it in its workers.
-    servers["node cluster site"] = await startSite(site, "node", {
-      env,
-      nodeOptions: [path.join(import.meta.dirname, "cluster.js")],
-    })
+  if (node)
+    servers["node 2 workers site"] = await startSite(site, "node", { env: { ...env, WEB_CONCURRENCY: "2" } })
+  if (workersOnly) {
+    for (const server of Object.values(servers)) await server.stop()
+    for (const server of Object.values(labServers)) server.stop()
+    try {
+      await benchWorkers(site, env)
+    } finally {
+      upstream.stop()
+    }
+    return
   }
   if (filesOnly) {
     try {
@@ -139,7 +148,7 @@ async function main(): Promise<void> {
     for (const name of targets) {
       const rps = runs[name].map((run) => run.rps)
       console.log(`${name.padEnd(20)} /ssr/ req/s by round: ${rps.map((n) => n.toFixed(0)).join(" ")}`)
-      const peak = name === "node cluster site" ? "" : `${rssMb(pids[name])}`
+      const peak = name === "node 2 workers site" ? "" : `${rssMb(pids[name])}`
       rounds.push(
         `| ${name} | ${median(rps).toFixed(0)} | ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)} | ${median(runs[name].map((run) => run.p50))} | ${median(runs[name].map((run) => run.p99))} | ${peak} |`,
       )
@@ -153,7 +162,8 @@ async function main(): Promise<void> {
             ...twins.map((twin) => ["node site", `node ${twin}`]),
             ["node site", "serve site"],
             ["node guide", "serve guide"],
-            ["node cluster site", "serve site"],
+            ["node 2 workers site", "node site"],
+            ["node 2 workers site", "serve site"],
             ["node site", "engine alone"],
             ["node site", "floor"],
             ["node guide", "floor"],
@@ -218,6 +228,10 @@ async function main(): Promise<void> {
   } finally {
     for (const server of Object.values(servers)) await server.stop()
     for (const server of Object.values(labServers)) server.stop()
+  }
+  try {
+    if (node) await benchWorkers(site, env)
+  } finally {
     upstream.stop()
   }
 

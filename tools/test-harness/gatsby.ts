@@ -49,7 +49,8 @@ export function startSite(
       : [gatsbyCli(site), mode, "-H", "127.0.0.1", "-p", "$PORT"]
   return startServer(process.execPath, [...nodeOptions, ...command], {
     cwd: site,
-    env: { ...gatsbyEnv, ...env },
+    // One worker, unless a test asks for more: the Node server's default is one per core.
+    env: { ...gatsbyEnv, ...(mode === "node" && { WEB_CONCURRENCY: "1" }), ...env },
     deadlineMs: 300_000,
   })
 }

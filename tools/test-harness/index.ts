@@ -5,6 +5,7 @@ export { browserUse, CHROMIUM_FLAGS, findChromium } from "./chromium"
 export { copyCheckout } from "./checkout"
 export { buildSite, startSite, usesNodeAdapter, type SiteMode } from "./gatsby"
 export { freePort, startServer, type RunningServer } from "./processes"
+export { startRedis, type RunningRedis } from "./redis"
 
 // The body of a test fixture: what a server printed during a test that failed (why a page had no dog,
 // say), attached to the test's report.

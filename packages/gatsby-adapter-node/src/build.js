@@ -2,6 +2,7 @@
 // The build that the server serves, loaded and checked once at start: the routes that the adapter
 // wrote (../index.js), what Gatsby compiled (the SSR engine, Gatsby Functions) and the error pages.
 // Each fault says which command makes what is missing.
+const { createHash } = require("node:crypto")
 const { existsSync, readFileSync } = require("node:fs")
 const path = require("node:path")
 const { ROUTES_FILE } = require("./routes")
@@ -13,9 +14,10 @@ const { ROUTES_FILE } = require("./routes")
  * @typedef {import("./engine").Engine} Engine
  * @typedef {{ handler: GatsbyFunction & Engine, config: FunctionConfig | undefined }} Compiled
  * @typedef {Build & { compiled: Map<string, Compiled>, errorPage: string | undefined,
- *   notFoundPage: Buffer | undefined }} LoadedBuild
+ *   notFoundPage: Buffer | undefined, buildId: string }} LoadedBuild
  *   compiled: by functionId; errorPage: public/500.html, where the site has a 500 page;
- *   notFoundPage: public/404.html, where the site has a 404 page
+ *   notFoundPage: public/404.html, where the site has a 404 page; buildId: the one the adapter gave this
+ *   build (routes.json), or, for routes written without one, a digest of them
  */
 
 /** @param {string} root the site's folder @returns {LoadedBuild} */
@@ -41,6 +43,8 @@ function loadBuild(root) {
   const notFoundFile = path.join(root, "public", "404.html")
   return {
     ...build,
+    buildId:
+      build.buildId ?? createHash("sha256").update(JSON.stringify(build.routes)).digest("hex").slice(0, 16),
     compiled,
     errorPage: existsSync(errorFile) ? readFileSync(errorFile, "utf8") : undefined,
     notFoundPage: existsSync(notFoundFile) ? readFileSync(notFoundFile) : undefined,

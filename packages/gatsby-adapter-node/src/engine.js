@@ -36,13 +36,14 @@ const COMPRESSIBLE_TYPE = /^(text\/|application\/(json|javascript|xml))/
 
 /**
  * @param {{ engines: Map<string, { handler: Engine }>, cacheBytes: number, everyPath: Record<string, string>,
- *   reportFailure: (error: unknown, request: FastifyRequest) => void,
- *   onLookup?: (result: "hit" | "stale" | "miss", request: FastifyRequest) => void }} options
+ *   reportFailure: (error: unknown, request: FastifyRequest) => void, shared?: import("./shared-cache").SharedCache,
+ *   onLookup?: (result: "hit" | "stale" | "miss", request: FastifyRequest, tier: "memory" | "shared") => void }} options
  *   engines: what Gatsby compiled, by functionId; cacheBytes: the shared cache's bound (0: none);
- *   everyPath: the headers Gatsby gives every path, under a page's own; onLookup: told what each
+ *   everyPath: the headers Gatsby gives every path, under a page's own; shared: the fleet's tier of the
+ *   cache, behind this server's memory (shared-cache.js); onLookup: told what each
  *   look-up in the cache found
  */
-function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }) {
+function engineStage({ engines, cacheBytes, everyPath, reportFailure, shared, onLookup }) {
   const cache = cacheBytes ? createResponseCache({ maxBytes: cacheBytes }) : undefined
   /** @type {AsyncLocalStorage<Array<{ api?: unknown, ms?: unknown }>>} the API calls of the render in progress */
   const timings = new AsyncLocalStorage()
@@ -51,7 +52,7 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }
   diagnosticsChannel.subscribe(UPSTREAM_TIMINGS, onTiming)
   /** @type {Set<string>} the cache keys that one render is renewing */
   const revalidating = new Set()
-  /** @type {Map<string, Promise<Rendered>>} the renders in flight that other requests may wait for */
+  /** @type {Map<string, Promise<Rendered | undefined>>} the renders in flight that other requests may wait for */
   const rendering = new Map()
   /** @type {LRUCache<string, true>} the pages whose last answer was not kept, which no request waits for */
   const notKept = new LRUCache({ max: 10_000 })
@@ -141,16 +142,23 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }
     const key = request.url
     // DSG pages (the manifest's cache flag): Gatsby renders them once, so they are kept for the build's life.
     const keptForBuild = route.cache === true
-    const hit = CACHEABLE_METHODS.includes(request.method) ? cache?.lookup(key, request) : undefined
-    if (cache) onLookup?.(hit ? (hit.stale ? "stale" : "hit") : "miss", request)
+    const cacheable = cache && CACHEABLE_METHODS.includes(request.method)
+    let hit = cacheable ? cache.lookup(key, request) : undefined
+    let tier = /** @type {"memory" | "shared"} */ ("memory")
+    // Not in this server's memory: maybe another server of the fleet kept it.
+    if (cacheable && !hit && shared && !notKept.has(key)) {
+      const found = await shared.get(key)
+      if (found.kind === "not-kept") notKept.set(key, true)
+      if (found.kind === "kept" && cache.restore(key, found.stored)) {
+        hit = cache.lookup(key, request)
+        tier = "shared"
+      }
+    }
+    if (cache) onLookup?.(hit ? (hit.stale ? "stale" : "hit") : "miss", request, tier)
     if (hit) {
       if (hit.stale && !revalidating.has(key)) {
         revalidating.add(key)
-        render(route, request, "GET")
-          .then((rendered) => {
-            rendered.alone = alone
-            if (rendered.status < 500) keep(key, request, rendered, keptForBuild)
-          })
+        revalidate(route, request, key, { alone, keptForBuild })
           .catch((/** @type {unknown} */ error) => reportFailure(error, request))
           .finally(() => revalidating.delete(key))
       }
@@ -158,19 +166,24 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }
       return sendKept(hit, vary, request.raw, reply.raw)
     }
     // Requests for a page that a render in flight may keep wait for it, rather than render it again
-    // each (request coalescing, as Varnish does it); a page that was not kept is marked, so that
-    // requests for it render at once from then on (Varnish's hit-for-miss).
-    const leader = cache && request.method === "GET" && !notKept.has(key) ? rendering.get(key) : undefined
-    if (leader) {
-      await leader.catch(() => undefined)
-      const kept = cache?.lookup(key, request)
-      if (kept) {
-        reply.hijack()
-        return sendKept(kept, vary, request.raw, reply.raw)
-      }
+    // each (request coalescing, as Varnish does it), and across the fleet (renderOnce); a page that
+    // was not kept is marked, so that requests for it render at once from then on (Varnish's
+    // hit-for-miss).
+    const mayCoalesce = cache && request.method === "GET" && !notKept.has(key)
+    const leader = mayCoalesce ? rendering.get(key) : undefined
+    if (leader) await leader.catch(() => undefined)
+    const keptMeanwhile = leader ? cache?.lookup(key, request) : undefined
+    if (keptMeanwhile) {
+      reply.hijack()
+      return sendKept(keptMeanwhile, vary, request.raw, reply.raw)
     }
-    const ownRender = render(route, request, request.method)
-    const coalesce = cache && request.method === "GET" && !notKept.has(key) && !rendering.has(key)
+    const coalesce = mayCoalesce && !rendering.has(key) && !notKept.has(key)
+    const ownRender = coalesce
+      ? renderOnce(route, request, key, { alone, keptForBuild })
+      : render(route, request, request.method).then((rendered) => {
+          if (request.method === "GET" && cache) keepRendered(key, request, rendered, { alone, keptForBuild })
+          return rendered
+        })
     if (coalesce) rendering.set(key, ownRender)
     let rendered
     try {
@@ -178,11 +191,13 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }
     } finally {
       if (coalesce) rendering.delete(key)
     }
-    rendered.alone = alone
-    if (request.method === "GET" && cache) {
-      if (keep(key, request, rendered, keptForBuild)) notKept.delete(key)
-      else notKept.set(key, true)
+    // Kept by another server of the fleet while this one waited for it.
+    const kept = rendered ? undefined : cache?.lookup(key, request)
+    if (kept) {
+      reply.hijack()
+      return sendKept(kept, vary, request.raw, reply.raw)
     }
+    rendered ??= await render(route, request, request.method)
     // A client that has the page gets 304, by the page's ETag (made once per render, above).
     if (rendered.status === 200 && request.headers["if-none-match"] === rendered.headers.etag) {
       return reply.code(304).headers(notModifiedHeaders(rendered.headers)).send()
@@ -190,10 +205,76 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, onLookup }
     return reply.code(rendered.status).headers(rendered.headers).send(rendered.body)
   }
 
+  /**
+   * Keeps a GET's answer where a shared cache may, in memory and for the fleet, or marks the page as
+   * not kept.
+   * @param {string} key @param {FastifyRequest} request @param {Rendered} rendered
+   * @param {{ alone: boolean, keptForBuild: boolean }} page
+   */
+  const keepRendered = (key, request, rendered, { alone, keptForBuild }) => {
+    rendered.alone = alone
+    const kept = keep(key, request, rendered, keptForBuild)
+    if (kept) notKept.delete(key)
+    else notKept.set(key, true)
+    shared?.put(key, kept ? cache?.kept(key) : undefined)
+  }
+
+  /**
+   * Renders a page that the cache may keep, once across the fleet where there is a shared tier: the
+   * server that takes the store's lock renders and keeps it, the others wait for it (and render
+   * anyway past the wait, or when the store cannot say).
+   * @param {FunctionRoute} route @param {FastifyRequest} request @param {string} key
+   * @param {{ alone: boolean, keptForBuild: boolean }} page
+   * @returns {Promise<Rendered | undefined>} the answer; undefined where another server kept it, which
+   *   memory now has
+   */
+  const renderOnce = async (route, request, key, page) => {
+    const token = shared ? await shared.lock(key) : undefined
+    if (shared && token === "held") {
+      const found = await shared.waitFor(key)
+      if (found.kind === "kept" && cache?.restore(key, found.stored)) return undefined
+    }
+    try {
+      const rendered = await render(route, request, "GET")
+      keepRendered(key, request, rendered, page)
+      return rendered
+    } finally {
+      if (token && token !== "held") shared?.release(key, token)
+    }
+  }
+
+  /**
+   * Renews a stale page while it is sent: once across the fleet, as renderOnce, but nobody waits for
+   * it, and a render that fails (5xx) leaves the stale page until its window ends.
+   * @param {FunctionRoute} route @param {FastifyRequest} request @param {string} key
+   * @param {{ alone: boolean, keptForBuild: boolean }} page
+   */
+  const revalidate = async (route, request, key, page) => {
+    if (shared) {
+      // Another server may have renewed it already.
+      const found = await shared.get(key)
+      const mine = cache?.kept(key)
+      if (found.kind === "kept" && found.stored.storedAt > (mine?.storedAt ?? 0)) {
+        if (cache?.restore(key, found.stored)) return
+      }
+    }
+    const token = shared ? await shared.lock(key) : undefined
+    if (token === "held") return
+    try {
+      const rendered = await render(route, request, "GET")
+      if (rendered.status < 500) keepRendered(key, request, rendered, page)
+    } finally {
+      if (token) shared?.release(key, token)
+    }
+  }
+
   return {
     renderPage,
     answerFromCache,
-    stop: () => diagnosticsChannel.unsubscribe(UPSTREAM_TIMINGS, onTiming),
+    stop: async () => {
+      diagnosticsChannel.unsubscribe(UPSTREAM_TIMINGS, onTiming)
+      await shared?.close()
+    },
   }
 }
 

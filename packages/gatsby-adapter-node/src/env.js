@@ -2,6 +2,7 @@
 // Every setting of `npm start`, read from the environment in one place, each with a clear message for a
 // value it cannot use.
 const { isIP } = require("node:net")
+const os = require("node:os")
 const v8 = require("node:v8")
 
 // Node's timers take at most 2^31 - 1 ms; past that a timeout becomes 1 ms.
@@ -11,7 +12,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1
  * @typedef {{ port: number, host: string, accessLog: boolean, logFormat: import("./logs").LogFormat, keepAliveMs: number, shutdownDeadlineMs: number,
  *   bodyLimit: number, countryHeader: string | undefined, trustProxy: false | string[] | TrustHops,
  *   maxEventLoopDelayMs: number, maxHeapUsedBytes: number, cacheBytes: number, maxInFlight: number,
- *   fileMemoryBytes: number, metricsPort: number | undefined, backlog: number, siteDir: string | undefined }} Settings
+ *   fileMemoryBytes: number, metricsPort: number | undefined, backlog: number, workers: number,
+ *   redisUrl: string | undefined, redisTimeoutMs: number,
+ *   siteDir: string | undefined }} Settings
  */
 
 /** @typedef {(address: string, hop: number) => boolean} TrustHops */
@@ -100,10 +103,28 @@ function readSettings(env) {
     // new connections (npm run overload): the system then drops their SYNs, and each client waits
     // 1, 3, 7 s... to try again.
     backlog: wholeNumber(env, "LISTEN_BACKLOG", 4096, 2 ** 31 - 1, "connections"),
+    // Worker processes on the one port (src/workers.js), as Heroku and Render name the setting: by
+    // default one per core, as many as the memory holds.
+    workers: wholeNumber(env, "WEB_CONCURRENCY", defaultWorkers(), 1024, "processes"),
+    // The Valkey or Redis that a fleet's servers share their rendered pages in (src/shared-cache.js),
+    // as platforms name it; unset, each server keeps its own.
+    redisUrl: redisUrl(env.REDIS_URL),
+    // How long a page waits for the shared store at most: tens of milliseconds, far under a render.
+    redisTimeoutMs: wholeNumber(env, "REDIS_TIMEOUT_MS", 50, MAX_TIMER_MS, "milliseconds"),
     // The site's folder, when it is not the current one. A setting, not an argument: a
     // wrapper (a cluster, a process manager) may pass arguments of its own.
     siteDir: env.SITE_DIR || undefined,
   }
+}
+
+// A worker at rest takes about 220 MB (docs/benchmarks.md), its caches up to 128 MiB more by default
+// (RESPONSE_CACHE_BYTES, FILE_MEMORY_BYTES), and its renders some: each gets 512 MiB of the memory the
+// process may use (a container's limit, or the machine's), and none a core another has.
+const MEMORY_PER_WORKER = 512 * 1024 * 1024
+function defaultWorkers() {
+  const constrained = process.constrainedMemory()
+  const memory = constrained > 0 && constrained < os.totalmem() ? constrained : os.totalmem()
+  return Math.max(1, Math.min(os.availableParallelism(), Math.floor(memory / MEMORY_PER_WORKER)))
 }
 
 /**
@@ -142,6 +163,17 @@ function proxiesToTrust(value) {
     )
   }
   return addresses
+}
+
+/** @param {string | undefined} value */
+function redisUrl(value) {
+  if (!value) return undefined
+  const protocol = URL.canParse(value) ? new URL(value).protocol : ""
+  if (protocol !== "redis:" && protocol !== "rediss:" && protocol !== "valkey:" && protocol !== "valkeys:") {
+    throw new Error(`REDIS_URL must be a redis:// or rediss:// URL (redis://host:6379), not "${value}"`)
+  }
+  // node-redis takes the redis schemes; Valkey speaks the same protocol.
+  return value.replace(/^valkey(s?):/, "redis$1:")
 }
 
 module.exports = { readSettings }

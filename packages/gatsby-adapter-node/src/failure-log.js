@@ -18,7 +18,9 @@ const UPSTREAM_FAILURES = "gatsby-adapter-node:upstream-failure"
 
 /**
  * @param {ErrorLogger} logger
- * @returns {{ reportFailure: ReportFailure, stop(): void }} reportFailure: for an error that reached the server
+ * @returns {{ reportFailure: ReportFailure, reportProblem: (kind: string, details: object) => void, stop(): void }}
+ *   reportFailure: for an error that reached the server; reportProblem: for one of no request's (a
+ *   shared cache gone away), by a kind of its own
  */
 function boundedFailureLog(logger, intervalMs = 1000, kinds = 100) {
   /** @type {Map<string, { last: number, left: number }>} */
@@ -57,6 +59,7 @@ function boundedFailureLog(logger, intervalMs = 1000, kinds = 100) {
       const details = { reqId: request.id, req: { method: request.method, url: request.url } }
       log(`${error.name}: ${error.message}`, details, { err: error }, now)
     },
+    reportProblem: (kind, details) => log(kind, details, {}),
     stop: () => diagnosticsChannel.unsubscribe(UPSTREAM_FAILURES, reported),
   }
 }

@@ -4,6 +4,11 @@
 // or, with LOG_FORMAT=combined, in Combined Log Format as nginx and Apache write it (morgan, which
 // writes it for Express). Files answered before the framework (server.js's fast lane) get the same
 // lines.
+// (Node gives cluster itself as the module, which its types call the module's default.)
+const cluster = /** @type {import("node:cluster").Cluster} */ (
+  /** @type {unknown} */ (require("node:cluster"))
+)
+const os = require("node:os")
 const proxyAddr = require("@fastify/proxy-addr")
 const pino = require("pino").default
 const { boundedFailureLog } = require("./failure-log")
@@ -20,7 +25,13 @@ const COMBINED = `:remote-addr - :remote-user [:date[clf]] ":method :url HTTP/:h
 
 /** @param {(line: string) => void} write one line, without its newline */
 function createLogger(write) {
-  return pino({ level: "info" }, { write: (/** @type {string} */ line) => write(line.trimEnd()) })
+  // A worker's lines name it (workers.js), beside pino's pid and hostname.
+  const base = {
+    pid: process.pid,
+    hostname: os.hostname(),
+    ...(cluster.worker && { worker: cluster.worker.id }),
+  }
+  return pino({ level: "info", base }, { write: (/** @type {string} */ line) => write(line.trimEnd()) })
 }
 
 // Request ids, as fastify makes them, for the requests it sees and for those it does not.

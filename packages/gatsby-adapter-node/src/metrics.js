@@ -3,6 +3,10 @@
 // site's visitors never see them: requests by kind of answer and status, their latency, the shared
 // cache's look-ups, the requests shed, and the upstream APIs' failures that the site's pages report
 // on the diagnostics channel UPSTREAM_FAILURES. Node's own (event loop, heap, GC) with them.
+// (Node gives cluster itself as the module, which its types call the module's default.)
+const cluster = /** @type {import("node:cluster").Cluster} */ (
+  /** @type {unknown} */ (require("node:cluster"))
+)
 const diagnosticsChannel = require("node:diagnostics_channel")
 const { createServer: createHttpServer } = require("node:http")
 const client = require("prom-client")
@@ -34,8 +38,14 @@ function createMetrics() {
   })
   const cacheLookups = new client.Counter({
     name: "response_cache_lookups_total",
-    help: "Look-ups in the shared cache of rendered pages: hit, stale (sent while one render renews it) or miss",
-    labelNames: ["result"],
+    help: "Look-ups in the shared cache of rendered pages: hit, stale (sent while one render renews it) or miss, and the tier that had it (memory, or the shared store)",
+    labelNames: ["result", "tier"],
+    registers,
+  })
+  const sharedFailures = new client.Counter({
+    name: "shared_cache_failures_total",
+    help: "Calls to the shared store (REDIS_URL) that failed or took too long, and connections lost, by reason",
+    labelNames: ["reason"],
     registers,
   })
   const shed = new client.Counter({
@@ -56,6 +66,12 @@ function createMetrics() {
     upstreamFailures.inc({ api: String(api ?? "unknown"), reason: String(reason ?? "unknown") })
   }
   diagnosticsChannel.subscribe(UPSTREAM_FAILURES, onUpstreamFailure)
+  if (cluster.isWorker) {
+    // The primary sums every worker's (workers.js): this registry is the one it asks for, and the
+    // aggregator's construction is what makes a worker answer it.
+    client.AggregatorRegistry.setRegistries([registry])
+    new client.AggregatorRegistry()
+  }
 
   return {
     registry,
@@ -64,8 +80,10 @@ function createMetrics() {
       requests.inc({ kind, status: String(status) })
       duration.observe({ kind }, seconds)
     },
-    /** @param {"hit" | "stale" | "miss"} result */
-    cacheLookup: (result) => cacheLookups.inc({ result }),
+    /** @param {"hit" | "stale" | "miss"} result @param {"memory" | "shared"} [tier] */
+    cacheLookup: (result, tier = "memory") => cacheLookups.inc({ result, tier }),
+    /** @param {string} reason */
+    sharedCacheFailure: (reason) => sharedFailures.inc({ reason }),
     /** @param {string} reason */
     shed: (reason) => shed.inc({ reason }),
     stop: () => diagnosticsChannel.unsubscribe(UPSTREAM_FAILURES, onUpstreamFailure),
@@ -74,16 +92,16 @@ function createMetrics() {
 
 /**
  * GET /metrics on a port of its own, in Prometheus's text format; anything else is 404.
- * @param {Metrics} metrics @returns {import("node:http").Server}
+ * @param {() => Promise<string>} collect @param {string} contentType @returns {import("node:http").Server}
  */
-function metricsServer(metrics) {
+function metricsServer(collect, contentType) {
   return createHttpServer((req, res) => {
     if (req.url !== "/metrics" || (req.method !== "GET" && req.method !== "HEAD")) {
       res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("Not Found\n")
       return
     }
-    metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
+    collect().then(
+      (text) => res.writeHead(200, { "content-type": contentType }).end(text),
       () => res.writeHead(500).end(),
     )
   })

@@ -13,9 +13,10 @@ const { LRUCache } = require("lru-cache")
  *   alone: whether the engine is all that answers at its address
  * @typedef {{ method: string, url: string, headers: import("node:http").IncomingHttpHeaders }} CacheRequest
  * @typedef {{ rendered: Rendered, storedAt: number, policy?: CachePolicy,
- *   fresh?: { until: number, age: number, headers: Headers } }} Kept an answer kept; no policy: a DSG page;
- *   fresh: for an answer that varies by no request header, until when it is fresh, its age then and
- *   its headers, so that a hit within that time needs no policy to read
+ *   fresh?: { at: number, until: number, age: number, headers: Headers } }} Kept an answer kept; no policy:
+ *   a DSG page; storedAt: when it was rendered, here or by another server; fresh: for an answer that
+ *   varies by no request header, its age at a time, until when it is fresh, and its headers, so that a
+ *   hit within that time needs no policy to read
  * @typedef {{ rendered: Rendered, headers: Headers, stale: boolean }} Hit
  *   headers: the answer's, with Age; stale: past its freshness, within stale-while-revalidate
  */
@@ -65,7 +66,7 @@ function createResponseCache({ maxBytes }) {
         return { rendered, headers: { ...rendered.headers, age }, stale: false }
       }
       if (fresh && now < fresh.until) {
-        const age = String(Math.floor(fresh.age + (now - storedAt) / 1000))
+        const age = String(Math.floor(fresh.age + (now - fresh.at) / 1000))
         return { rendered, headers: { ...fresh.headers, age }, stale: false }
       }
       const { response, revalidation } = policy.evaluateRequest(asShared(request))
@@ -94,18 +95,36 @@ function createResponseCache({ maxBytes }) {
         entries.delete(key)
         return false
       }
-      const storedAt = Date.now()
+      return this.restore(key, { rendered, storedAt: Date.now(), policy })
+    },
+
+    /**
+     * What the cache keeps at a key, as the shared tier stores it (shared-cache.js).
+     * @param {string} key @returns {Kept | undefined}
+     */
+    kept: (key) => entries.peek(key),
+
+    /**
+     * Keeps an answer kept before, here or by another server (shared-cache.js), for what is left of its
+     * life.
+     * @param {string} key @param {Omit<Kept, "fresh">} kept @returns {boolean} whether it was kept
+     */
+    restore(key, { rendered, storedAt, policy }) {
       /** @type {Kept["fresh"]} */
       let fresh
-      if (policy && !("vary" in headers)) {
+      if (policy && !("vary" in rendered.headers)) {
         const age = policy.age()
+        const at = Date.now()
         fresh = {
-          until: storedAt + (policy.maxAge() - age) * 1000,
+          at,
+          until: at + (policy.maxAge() - age) * 1000,
           age,
           headers: /** @type {Headers} */ (policy.responseHeaders()),
         }
       }
-      entries.set(key, { rendered, storedAt, policy, fresh }, { ttl: policy?.timeToLive() ?? 0 })
+      const ttl = policy ? policy.timeToLive() : 0
+      if (policy && ttl <= 0) return false
+      entries.set(key, { rendered, storedAt, policy, fresh }, { ttl })
       return entries.has(key)
     },
   }

@@ -12,6 +12,7 @@ const { engineStage } = require("./engine")
 const { errorHandler } = require("./errors")
 const { fastLane } = require("./fast-lane")
 const { createFramework, TIMEOUTS } = require("./framework")
+const { createSharedCache } = require("./shared-cache")
 const { functionStage } = require("./functions")
 const { applyLimits } = require("./limits")
 const { LINGER } = require("./linger")
@@ -37,7 +38,8 @@ const FILE_MEMORY_BYTES = 64 * 1024 * 1024
  *   countryHeader?: string, trustProxy?: false | string[] | import("./env").TrustHops,
  *   pressure?: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }, cacheBytes?: number,
  *   maxInFlight?: number, fileMemoryBytes?: number, linger?: import("./linger").LingerBounds,
- *   logFormat?: import("./logs").LogFormat, log?: (line: string) => void, metrics?: import("./metrics").Metrics }} [options]
+ *   logFormat?: import("./logs").LogFormat, log?: (line: string) => void, metrics?: import("./metrics").Metrics,
+ *   sharedCache?: { url: string, timeoutMs: number } }} [options]
  *   root: the site's folder, with public/ and .cache/ from `gatsby build`; timeouts: those to change;
  *   countryHeader: the request header that a CDN in front sets to the visitor's country, for redirects;
  *   trustProxy: whose X-Forwarded-* headers to believe, as fastify takes it (none by default);
@@ -48,7 +50,8 @@ const FILE_MEMORY_BYTES = 64 * 1024 * 1024
  *   once, past which others get 503 at once (0, as by default here, for no bound); linger: how long,
  *   and for how many bytes, a connection closed before its request's body arrived reads on (linger.js); logFormat: the access log's, JSON lines (pino) or
  *   Combined Log Format; log: where the lines go (standard output by default); metrics: what counts the
- *   answers (metrics.js), if anything.
+ *   answers (metrics.js), if anything; sharedCache: the Valkey or Redis that a fleet's servers share,
+ *   behind each one's memory (shared-cache.js), and how long a page may wait for it.
  */
 async function createServer({
   root = process.cwd(),
@@ -65,6 +68,7 @@ async function createServer({
   logFormat = "json",
   log = (line) => process.stdout.write(`${line}\n`),
   metrics,
+  sharedCache,
 } = {}) {
   const build = loadBuild(root)
   // Node gives request headers in lower case.
@@ -88,8 +92,12 @@ async function createServer({
     cacheBytes,
     everyPath: everyPathHeaders,
     reportFailure,
-    onLookup: (result, request) => {
-      metrics?.cacheLookup(result)
+    shared:
+      sharedCache && cacheBytes
+        ? connectShared(sharedCache, build.buildId, { logger, failureLog, metrics })
+        : undefined,
+    onLookup: (result, request, tier) => {
+      metrics?.cacheLookup(result, tier)
       if (result !== "miss") kindOf.set(request.raw, "cached")
     },
   })
@@ -147,10 +155,9 @@ async function createServer({
   }
   if (access)
     app.addHook("onRequest", async (request, reply) => access(request.raw, reply.raw, request.id, request.ip))
-  app.addHook("onClose", (_app, done) => {
+  app.addHook("onClose", async () => {
     failureLog.stop()
-    engine.stop()
-    done()
+    await engine.stop()
   })
 
   // For load balancers: 200 while it serves. Once it shuts down it takes no new connections, and
@@ -179,6 +186,28 @@ async function createServer({
   )
 
   return app
+}
+
+/**
+ * The fleet's tier of the cache (shared-cache.js), its failures in the one error log, each kind once,
+ * and in the metrics.
+ * @param {{ url: string, timeoutMs: number }} options @param {string} buildId
+ * @param {{ logger: import("pino").Logger, failureLog: ReturnType<typeof import("./failure-log").boundedFailureLog>,
+ *   metrics: import("./metrics").Metrics | undefined }} logs
+ */
+function connectShared({ url, timeoutMs }, buildId, { logger, failureLog, metrics }) {
+  return createSharedCache({
+    url,
+    timeoutMs,
+    buildId,
+    onFailure: (reason, error) => {
+      metrics?.sharedCacheFailure(reason)
+      failureLog.reportProblem(`shared cache: ${reason}`, {
+        detail: `${error instanceof Error ? error.message : error}; pages render as without it`,
+      })
+    },
+    onBack: () => logger.info("shared cache: back; pages are shared again"),
+  })
 }
 
 module.exports = { createServer }

@@ -1166,8 +1166,8 @@ describe("with Prometheus metrics", () => {
     await counted.inject("/kept/counted/")
 
     const text = await scrape()
-    expect(text).toContain('response_cache_lookups_total{result="miss"} 1')
-    expect(text).toContain('response_cache_lookups_total{result="hit"} 1')
+    expect(text).toContain('response_cache_lookups_total{result="miss",tier="memory"} 1')
+    expect(text).toContain('response_cache_lookups_total{result="hit",tier="memory"} 1')
     expect(text).toContain('http_requests_total{kind="cached",status="200"} 1')
   })
 
@@ -1190,7 +1190,7 @@ describe("with Prometheus metrics", () => {
   })
 
   test("serves the metrics at /metrics on a server of their own, and nothing else there", async () => {
-    const server = metricsServer(metrics)
+    const server = metricsServer(() => metrics.registry.metrics(), metrics.registry.contentType)
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
     const { port } = server.address() as { port: number }
     try {

@@ -1,0 +1,199 @@
+// @ts-check
+// The second tier of the cache of rendered pages: Valkey or Redis at REDIS_URL, which every server of a
+// fleet shares (node-redis's client, @redis/client), behind each server's own memory (response-cache.js).
+// What it keeps is what memory keeps, the compressed forms included, for the page's own life (s-maxage,
+// stale-while-revalidate) or, for a DSG page, a day; under keys that carry the build's id, so that a new
+// build never answers with the last one's pages and two builds can share one store. A page that several
+// servers are asked for at once is rendered once: one takes a short lock (SET NX PX), the others wait
+// for its answer, and render anyway past the wait, as nginx's proxy_cache_lock does.
+// The store failing never fails a page: every call is bounded (REDIS_TIMEOUT_MS), a store that is
+// down or slow is treated as a miss, commands are not queued while it is away, the client reconnects by
+// itself, and each kind of failure is logged once (failure-log.js) and counted (metrics.js).
+const { randomUUID } = require("node:crypto")
+const CachePolicy = require("http-cache-semantics")
+
+/**
+ * @typedef {import("./response-cache").Kept} Kept
+ * @typedef {Omit<Kept, "fresh">} Stored what the store keeps of a page
+ * @typedef {{ kind: "kept", stored: Stored } | { kind: "not-kept" } | { kind: "miss" }} Found
+ *   not-kept: a server rendered it, and the answer was not one to keep (Varnish's hit-for-miss)
+ * @typedef {ReturnType<typeof createSharedCache>} SharedCache
+ */
+
+// How long a lock lasts if its holder never releases it (a server that died mid-render), and how long
+// the others wait for its answer before they render themselves (nginx's proxy_cache_lock_timeout).
+const LOCK_MS = 10_000
+const WAIT_MS = 5_000
+const POLL_MS = 25
+// A DSG page is kept for the build's life; in the store, a day at most, so that an old build's pages go.
+const BUILD_LIFE_MS = 24 * 60 * 60 * 1000
+// A page not kept is remembered this long, so that no server waits for it.
+const NOT_KEPT_MS = 60_000
+// Calls waiting for the store at once: past this, a slow store is not asked until they come back.
+const MAX_PENDING = 256
+// Deletes the lock only if it is still the caller's (it may have expired and another server's be there).
+const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+const NOT_KEPT = Buffer.from("not-kept")
+
+/**
+ * @param {{ url: string, timeoutMs: number, buildId: string,
+ *   onFailure: (reason: string, error: unknown) => void, onBack: () => void }} options
+ *   onFailure: told of each failed or timed-out call and each lost connection, with its reason
+ *   ("timeout", "unavailable", or the error's code); onBack: told when the store answers again
+ */
+function createSharedCache({ url, timeoutMs, buildId, onFailure, onBack }) {
+  const { createClient, RESP_TYPES } = require("@redis/client")
+  let down = false
+  const client = createClient({
+    url,
+    // A call while the store is away fails at once rather than wait in a queue for it.
+    disableOfflineQueue: true,
+    socket: { connectTimeout: 1000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+  }).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer })
+  client.on("error", (/** @type {NodeJS.ErrnoException} */ error) => {
+    down = true
+    onFailure(error.code ?? "error", error)
+  })
+  client.on("ready", () => {
+    if (down) onBack()
+    down = false
+  })
+  // Connects, and reconnects, by itself; until then every call is a miss.
+  client.connect().catch((/** @type {unknown} */ error) => onFailure("unavailable", error))
+
+  const prefix = `gatsby-adapter-node:${buildId}:`
+  const pageKey = (/** @type {string} */ key) => `${prefix}${key}`
+  const lockKey = (/** @type {string} */ key) => `${prefix}lock:${key}`
+  let pending = 0
+
+  /**
+   * A call to the store, or undefined once it fails or takes longer than the bound; it never throws.
+   * @template T @param {() => Promise<T>} call @returns {Promise<T | undefined>}
+   */
+  const bounded = async (call) => {
+    if (!client.isReady || pending >= MAX_PENDING) return undefined
+    pending++
+    /** @type {NodeJS.Timeout | undefined} */
+    let timer
+    try {
+      return await Promise.race([
+        call(),
+        new Promise((_resolve, reject) => {
+          timer = setTimeout(
+            () => reject(Object.assign(new Error("no answer in time"), { code: "timeout" })),
+            timeoutMs,
+          )
+        }),
+      ])
+    } catch (error) {
+      const { code, name } = /** @type {NodeJS.ErrnoException} */ (error)
+      onFailure(name === "ClientOfflineError" ? "unavailable" : (code ?? name), error)
+      return undefined
+    } finally {
+      clearTimeout(timer)
+      pending--
+    }
+  }
+
+  /** @param {Buffer | null | undefined} value @returns {Found} */
+  const found = (value) => {
+    if (!value) return { kind: "miss" }
+    if (value.equals(NOT_KEPT)) return { kind: "not-kept" }
+    return { kind: "kept", stored: decode(value) }
+  }
+
+  return {
+    /** @param {string} key @returns {Promise<Found>} */
+    get: async (key) =>
+      found(/** @type {Buffer | null | undefined} */ (await bounded(() => client.get(pageKey(key))))),
+
+    /**
+     * Keeps a page for the rest of its life, for every server; or remembers that it was not kept.
+     * @param {string} key @param {Stored | undefined} stored
+     */
+    put(key, stored) {
+      const lifeMs = !stored ? NOT_KEPT_MS : stored.policy ? stored.policy.timeToLive() : BUILD_LIFE_MS
+      if (lifeMs <= 0) return
+      const value = stored ? encode(stored) : NOT_KEPT
+      void bounded(() =>
+        client.set(pageKey(key), value, { expiration: { type: "PX", value: Math.ceil(lifeMs) } }),
+      )
+    },
+
+    /**
+     * Takes the fleet's lock on rendering a page: its token, or "held" when another server holds it,
+     * or undefined when the store cannot say (render then, as without a store).
+     * @param {string} key @returns {Promise<string | "held" | undefined>}
+     */
+    async lock(key) {
+      const token = randomUUID()
+      const taken = await bounded(() =>
+        client.set(lockKey(key), token, { condition: "NX", expiration: { type: "PX", value: LOCK_MS } }),
+      )
+      return taken === undefined ? undefined : taken ? token : "held"
+    },
+
+    /** @param {string} key @param {string} token */
+    release(key, token) {
+      void bounded(() => client.eval(RELEASE, { keys: [lockKey(key)], arguments: [token] }))
+    },
+
+    /**
+     * Waits for the page another server holds the lock on: what it kept, or that it kept nothing, or
+     * a miss when the lock went without a page, the store failed, or WAIT_MS passed.
+     * @param {string} key @returns {Promise<Found>}
+     */
+    async waitFor(key) {
+      const until = Date.now() + WAIT_MS
+      while (Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+        const both = /** @type {Array<Buffer | null> | undefined} */ (
+          await bounded(() => client.mGet([pageKey(key), lockKey(key)]))
+        )
+        if (!both) return { kind: "miss" }
+        const [page, lock] = both
+        if (page || !lock) return found(page)
+      }
+      return { kind: "miss" }
+    },
+
+    close: () => client.destroy(),
+  }
+}
+
+// A stored page: the length of its description, the description (JSON), then its body and its
+// compressed forms, as they are.
+/** @param {Stored} stored @returns {Buffer} */
+function encode({ rendered, storedAt, policy }) {
+  const { body, forms, ...rest } = rendered
+  const meta = Buffer.from(
+    JSON.stringify({
+      ...rest,
+      storedAt,
+      policy: policy?.toObject(),
+      lengths: [body.length, forms?.br.length ?? 0, forms?.gzip.length ?? 0],
+    }),
+  )
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(meta.length)
+  return Buffer.concat([length, meta, body, forms?.br ?? Buffer.alloc(0), forms?.gzip ?? Buffer.alloc(0)])
+}
+
+/** @param {Buffer} value @returns {Stored} */
+function decode(value) {
+  const metaLength = value.readUInt32BE(0)
+  const { storedAt, policy, lengths, ...rest } = JSON.parse(value.subarray(4, 4 + metaLength).toString())
+  const [bodyLength, brLength, gzipLength] = /** @type {number[]} */ (lengths)
+  let at = 4 + metaLength
+  const slice = (/** @type {number} */ length) => value.subarray(at, (at += length))
+  const body = slice(bodyLength)
+  const br = slice(brLength)
+  const gzip = slice(gzipLength)
+  return {
+    rendered: { ...rest, body, ...(brLength && { forms: { br, gzip } }) },
+    storedAt,
+    policy: policy ? CachePolicy.fromObject(policy) : undefined,
+  }
+}
+
+module.exports = { createSharedCache, encode, decode }
