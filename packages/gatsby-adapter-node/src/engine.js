@@ -213,10 +213,15 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, shared, on
    */
   const keepRendered = (key, request, rendered, { alone, keptForBuild }) => {
     rendered.alone = alone
-    const kept = keep(key, request, rendered, keptForBuild)
-    if (kept) notKept.delete(key)
-    else notKept.set(key, true)
-    shared?.put(key, kept ? cache?.kept(key) : undefined)
+    const known = notKept.has(key)
+    if (keep(key, request, rendered, keptForBuild)) {
+      notKept.delete(key)
+      shared?.put(key, cache?.kept(key))
+    } else {
+      notKept.set(key, true)
+      // The fleet hears once that it need not wait for this page, not at every render of it.
+      if (!known) shared?.put(key, undefined)
+    }
   }
 
   /**
