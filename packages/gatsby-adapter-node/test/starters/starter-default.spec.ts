@@ -54,7 +54,9 @@ test("npx gatsby-adapter-node serves the build of the site in the current folder
     for (const page of ["/", "/using-ssr/", "/using-dsg/", "/page-data/using-ssr/page-data.json"]) {
       expect({ page, status: (await fetch(`${server.url}${page}`)).status }).toEqual({ page, status: 200 })
     }
-    expect(server.output()).toContain(`Serving the built site on ${server.url}/`)
+    // With a worker per core (the default), the first worker answers before the last has started,
+    // and the line comes once all have.
+    await expect.poll(() => server.output()).toContain(`Serving the built site on ${server.url}/`)
   } finally {
     await server.stop()
   }
