@@ -12,7 +12,7 @@ import {
 } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import { startServer, type RunningServer } from "test-harness"
+import { attachOutputOnFailure, startServer, type RunningServer } from "test-harness"
 import { expect, root, test } from "./fixtures"
 
 // The Dockerfile's last stage run on what the build makes (Docker cannot run here), started as a host
@@ -105,10 +105,11 @@ async function runImage(dogApiUrl: string): Promise<Container & { remove(): void
 }
 
 const imageTest = test.extend<{ image: Container }>({
-  image: async ({ api }, use) => {
+  image: async ({ api }, use, testInfo) => {
     const image = await runImage(api.apiUrl)
     try {
-      await use(image)
+      // What the image printed (its workers' lines, the primary's), in the report of a test that failed.
+      await attachOutputOnFailure(image, () => use(image), testInfo)
     } finally {
       await image.stop()
       image.remove()
@@ -120,7 +121,10 @@ imageTest(
   "the image's command serves the site from the standalone folder alone, as a user other than root",
   async ({ image }) => {
     for (const page of ["/", "/ssr/", "/breeds/pug/", "/page-data/ssr/page-data.json"]) {
-      expect({ page, status: (await fetch(`${image.url}${page}`)).status }).toEqual({ page, status: 200 })
+      const res = await fetch(`${image.url}${page}`)
+      // The body of any other answer says why (a 503's says which bound it passed).
+      const body = res.ok ? "" : await res.text()
+      expect({ page, status: res.status, body }).toEqual({ page, status: 200, body: "" })
     }
     expect(argsOf(runtime, "USER")).toEqual(["node"])
   },
