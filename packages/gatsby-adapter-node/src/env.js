@@ -63,8 +63,8 @@ function readSettings(env) {
     bodyLimit: wholeNumber(env, "BODY_LIMIT", 1024 * 1024, 2 ** 31 - 1, "bytes"),
     countryHeader,
     trustProxy: proxiesToTrust(env.TRUST_PROXY),
-    // Load shedding: past a mean event-loop delay (over a second) or a heap this full, requests get 503
-    // with Retry-After at once. 0 turns a bound off.
+    // Load shedding: past a mean event-loop delay (over a second) while other requests wait, or a heap
+    // this full, requests get 503 with Retry-After at once. 0 turns a bound off.
     maxEventLoopDelayMs: wholeNumber(env, "MAX_EVENT_LOOP_DELAY_MS", 250, MAX_TIMER_MS, "milliseconds", 0),
     // By default 90% of V8's heap limit (--max-old-space-size), short of the crash at 100%.
     maxHeapUsedBytes: wholeNumber(

@@ -22,16 +22,17 @@ const { MAX_URL_LENGTH, splitUrl } = require("./routes")
  *   sendFile: (entry: FileEntry, req: IncomingMessage, res: ServerResponse) => void,
  *   answerFromCache: (req: IncomingMessage, res: ServerResponse) => boolean,
  *   access?: import("./logs").AccessLog, clientAddress: (req: IncomingMessage) => string,
- *   metrics?: import("./metrics").Metrics, maxInFlight: number, listening: () => boolean }} options
+ *   metrics?: import("./metrics").Metrics, maxInFlight: number, held: { requests: number },
+ *   listening: () => boolean }} options
  *   fileOf: what is known of each file that a route names; maxInFlight: how many requests past this lane
- *   may be answered at once (0: no bound); listening: whether the server still takes connections
+ *   may be answered at once (0: no bound); held: the count of those being answered, which this lane
+ *   keeps (limits.js reads it); listening: whether the server still takes connections
  * @param {Handler} next fastify's handler
  * @returns {Handler}
  */
 function fastLane(options, next) {
-  const { sendFile, answerFromCache, access, metrics, maxInFlight, listening } = options
+  const { sendFile, answerFromCache, access, metrics, maxInFlight, held, listening } = options
   const files = filesByPath(options.table, options.fileOf, options.trailingSlash)
-  let inFlight = 0
   // Counts an answer of this lane once it is sent.
   /** @param {import("./metrics").AnswerKind} kind @param {ServerResponse} res */
   const count = (kind, res) => {
@@ -64,13 +65,13 @@ function fastLane(options, next) {
   return (req, res) => {
     if (answered(req, res)) return
     // Past the bound, a quick 503 rather than a wait behind the others (say, on a hanging API).
-    if (maxInFlight && inFlight >= maxInFlight) {
+    if (maxInFlight && held.requests >= maxInFlight) {
       metrics?.shed("in-flight")
       count("shed", res)
       return shed(res)
     }
-    inFlight++
-    res.once("close", () => inFlight--)
+    held.requests++
+    res.once("close", () => held.requests--)
     next(req, res)
   }
 }

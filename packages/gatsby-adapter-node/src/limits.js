@@ -1,6 +1,6 @@
 // @ts-check
 // The limits of a request that reaches the framework: load shedding (@fastify/under-pressure) while the
-// event loop lags or the heap is nearly full; 414 for a URL too long, 413 for a body that says it is
+// event loop lags with other requests waiting, or the heap is nearly full; 414 for a URL too long, 413 for a body that says it is
 // too large, each before any work. And on the way out, in the same hook (each hook costs a cheap request
 // more): the headers Gatsby gives every path, and the lingering close of linger.js for an answer sent
 // before its request's body arrived.
@@ -9,19 +9,35 @@ const { RETRY_AFTER_SECONDS, plainError } = require("./errors")
 const { lingerIfBodyUnread } = require("./linger")
 const { MAX_URL_LENGTH } = require("./routes")
 
+// What a request shed under load passes to the error handler (errors.js answers it 503).
+const overloaded = Object.assign(new Error("Service Unavailable: overloaded; try again shortly"), {
+  code: "FST_UNDER_PRESSURE",
+  statusCode: 503,
+})
+
 /**
  * @param {import("fastify").FastifyInstance} app
  * @param {{ pressure: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }, bodyLimit: number,
- *   linger: import("./linger").LingerBounds, everyPath: import("./routes").Header[] }} options
+ *   linger: import("./linger").LingerBounds, everyPath: import("./routes").Header[],
+ *   held: { requests: number } }} options
+ *   held: the requests past the fast lane being answered, this one included (fast-lane.js counts them)
  */
-async function applyLimits(app, { pressure, bodyLimit, linger, everyPath }) {
+async function applyLimits(app, { pressure, bodyLimit, linger, everyPath, held }) {
   // Overloaded, every request, /healthz included, gets 503 with Retry-After before any work is done for
   // it, until the load falls (errors.js counts it as shed, not as a failure).
   await app.register(underPressure, {
     maxEventLoopDelay: pressure.maxEventLoopDelayMs,
     maxHeapUsedBytes: pressure.maxHeapUsedBytes,
     retryAfter: RETRY_AFTER_SECONDS,
-    message: "Service Unavailable: overloaded, so requests get 503 with Retry-After until the load falls",
+    // The event loop's delay is its mean over the last second. A server that holds no other request
+    // lagged for something else (its own start, a machine too busy to run it), which has passed: it
+    // serves the one request it has, which waits behind nothing. (A freshly started server on a busy
+    // machine answered its first pages 503.) The heap's bound holds whatever the server holds.
+    pressureHandler: (request, reply, type) => {
+      if (type === "eventLoopDelay" && held.requests <= 1) return undefined
+      reply.header("retry-after", RETRY_AFTER_SECONDS)
+      return Promise.reject(overloaded)
+    },
   })
   // Hooks with callbacks rather than promises, as each costs a cheap request more (npm run bench's A/B).
   app.addHook("onRequest", (request, reply, done) => {

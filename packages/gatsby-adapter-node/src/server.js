@@ -124,6 +124,8 @@ async function createServer({
     answeredAs: (request, kind) => kindOf.set(request.raw, kind),
   })
 
+  // The requests past the fast lane being answered: the lane counts them, the limits read them.
+  const held = { requests: 0 }
   const app = await createFramework({
     timeouts: { ...TIMEOUTS, ...changed },
     logger,
@@ -141,12 +143,13 @@ async function createServer({
           clientAddress,
           metrics,
           maxInFlight,
+          held,
           listening,
         },
         framework,
       ),
   })
-  await applyLimits(app, { pressure, bodyLimit, linger, everyPath })
+  await applyLimits(app, { pressure, bodyLimit, linger, everyPath, held })
 
   if (metrics) {
     app.addHook("onResponse", async (request, reply) => {

@@ -56,6 +56,8 @@ const files: Record<string, string> = {
         return res.send("<h1>timed</h1>")
       }
       if (req.url === "/slow/") await new Promise((resolve) => setTimeout(resolve, 300))
+      // Held until the test calls globalThis.releaseHeld.
+      if (req.url === "/held/") await new Promise((resolve) => (globalThis.releaseHeld = resolve))
       if (req.url === "/throws/") throw new Error("the engine broke")
       if (req.url.startsWith("/throws/")) throw new Error("the engine broke on " + req.url)
       if (req.url === "/breeds/no-json/") return res.json(undefined)
@@ -91,6 +93,7 @@ const routes = {
     { type: "static", path: "/pets/", filePath: "public/index.html", headers: revalidate },
     { type: "function", path: "/ssr/", functionId: "ssr-engine" },
     { type: "function", path: "/slow/", functionId: "ssr-engine" },
+    { type: "function", path: "/held/", functionId: "ssr-engine" },
     { type: "function", path: "/timed/", functionId: "ssr-engine" },
     { type: "function", path: "/throws/", functionId: "ssr-engine" },
     { type: "function", path: "/breeds/:breed/", functionId: "ssr-engine" },
@@ -755,15 +758,49 @@ test("answers the health check with 503 while it sheds load", async () => {
   }
 })
 
-test("sheds load while its event loop lags, and serves again once it catches up", async () => {
-  const lagging = await createServer({ root, pressure: { maxEventLoopDelayMs: 100, maxHeapUsedBytes: 0 } })
-  try {
-    // A second and a half of work that never yields, as a flood of requests makes.
-    const end = Date.now() + 1500
-    while (Date.now() < end);
+// Blocks the event loop for a second and a half, as a flood of requests or a machine too busy to run
+// the server does, then waits until under-pressure has measured it (it samples once a second).
+async function lag(server: FastifyInstance, boundMs: number) {
+  const end = Date.now() + 1500
+  while (Date.now() < end);
+  while (server.memoryUsage().eventLoopDelay <= boundMs)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+}
 
-    expect((await untilAnswered(lagging, "/", 503)).statusCode).toBe(503)
-    expect((await untilAnswered(lagging, "/", 200)).statusCode).toBe(200)
+test("sheds load while its event loop lags with a request waiting, and serves again once it catches up", async () => {
+  const lagging = await createServer({ root, pressure: { maxEventLoopDelayMs: 100, maxHeapUsedBytes: 0 } })
+  const port = await listen(lagging)
+  try {
+    // A request the server holds until the test lets it go.
+    const release = globalThis as { releaseHeld?: () => void }
+    delete release.releaseHeld
+    const held = fetch(`http://127.0.0.1:${port}/held/`)
+    for (let tries = 0; !release.releaseHeld && tries < 1000; tries++)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    await lag(lagging, 100)
+
+    const shed = await fetch(`http://127.0.0.1:${port}/healthz`)
+    release.releaseHeld!()
+
+    expect(shed.status).toBe(503)
+    expect(shed.headers.get("retry-after")).toBe("10")
+    expect((await held).status).toBe(200)
+    expect((await untilAnswered(lagging, "/healthz", 200)).statusCode).toBe(200)
+  } finally {
+    await lagging.close()
+  }
+})
+
+test("serves a lone request after its event loop lagged (its own start, a busy machine): nothing waits behind it", async () => {
+  const lagging = await createServer({ root, pressure: { maxEventLoopDelayMs: 100, maxHeapUsedBytes: 0 } })
+  const port = await listen(lagging)
+  try {
+    await lag(lagging, 100)
+
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`)
+
+    expect(lagging.memoryUsage().eventLoopDelay).toBeGreaterThan(100)
+    expect(res.status).toBe(200)
   } finally {
     await lagging.close()
   }
