@@ -56,6 +56,10 @@ async function serve(settings) {
       skip: ["unhandledRejection", ...(inCluster ? /** @type {const} */ (["SIGTERM", "SIGINT"]) : [])],
     },
     async ({ signal, err }) => {
+      // The port first, so that the line below is true once read: a connection made after it is
+      // refused, not taken and reset (fastify closes the port a few ticks into app.close(), and a
+      // client that read the line in between had its connection reset).
+      app.server.close()
       if (err) app.log.error({ err }, "uncaught exception: shutting down")
       else
         app.log.info(
