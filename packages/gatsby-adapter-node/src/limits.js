@@ -1,9 +1,9 @@
 // @ts-check
 // The limits of a request that reaches the framework: load shedding (@fastify/under-pressure) while the
-// event loop lags with other requests waiting, or the heap is nearly full; 414 for a URL too long, 413 for a body that says it is
-// too large, each before any work. And on the way out, in the same hook (each hook costs a cheap request
-// more): the headers Gatsby gives every path, and the lingering close of linger.js for an answer sent
-// before its request's body arrived.
+// event loop lags with other requests waiting, or the heap is nearly full; 414 for a URL too long, 413
+// for a body that says it is too large, each before any work. And on the way out, in the same hook
+// (each hook costs a cheap request more): the headers Gatsby gives every path, and the lingering close
+// of linger.js for an answer sent before its request's body arrived.
 const underPressure = require("@fastify/under-pressure").default
 const { RETRY_AFTER_SECONDS, plainError } = require("./errors")
 const { lingerIfBodyUnread } = require("./linger")
