@@ -177,6 +177,7 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, shared, on
       reply.hijack()
       return sendKept(keptMeanwhile, vary, request.raw, reply.raw)
     }
+    // Asked again after the wait: the leader's render may have marked the page as not kept.
     const coalesce = mayCoalesce && !rendering.has(key) && !notKept.has(key)
     const ownRender = coalesce
       ? renderOnce(route, request, key, { alone, keptForBuild })
