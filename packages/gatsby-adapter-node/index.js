@@ -1,5 +1,5 @@
 // @ts-check
-const { randomUUID } = require("node:crypto")
+const { randomBytes, randomUUID } = require("node:crypto")
 const { mkdirSync, writeFileSync } = require("node:fs")
 const path = require("node:path")
 const { COMPRESSIBLE, precompress } = require("./src/precompress")
@@ -56,7 +56,14 @@ const nodeAdapter = () => ({
     // Each build its own id: the keys of the pages a fleet shares (src/shared-cache.js), so that a new
     // build never answers with the last one's.
     const buildId = randomUUID()
-    writeFileSync(ROUTES_FILE, JSON.stringify({ buildId, trailingSlash, routes, functions, headerRoutes }))
+    // And its own secret: the key of the digests that stand for a visitor's Cookie or Authorization in
+    // the cache of a page that varies by them (src/response-cache.js), the same in every server of the
+    // fleet, and never written to the store.
+    const secret = randomBytes(32).toString("base64url")
+    writeFileSync(
+      ROUTES_FILE,
+      JSON.stringify({ buildId, secret, trailingSlash, routes, functions, headerRoutes }),
+    )
     reporter.info(
       `gatsby-adapter-node: ${routes.length} routes in ${ROUTES_FILE}; serve them with npx gatsby-adapter-node`,
     )

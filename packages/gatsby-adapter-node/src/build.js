@@ -2,7 +2,7 @@
 // The build that the server serves, loaded and checked once at start: the routes that the adapter
 // wrote (../index.js), what Gatsby compiled (the SSR engine, Gatsby Functions) and the error pages.
 // Each fault says which command makes what is missing.
-const { createHash } = require("node:crypto")
+const { createHash, randomBytes } = require("node:crypto")
 const { existsSync, readFileSync } = require("node:fs")
 const path = require("node:path")
 const { ROUTES_FILE } = require("./routes")
@@ -14,10 +14,12 @@ const { ROUTES_FILE } = require("./routes")
  * @typedef {import("./engine").Engine} Engine
  * @typedef {{ handler: GatsbyFunction & Engine, config: FunctionConfig | undefined }} Compiled
  * @typedef {Build & { compiled: Map<string, Compiled>, errorPage: string | undefined,
- *   notFoundPage: Buffer | undefined, buildId: string }} LoadedBuild
+ *   notFoundPage: Buffer | undefined, buildId: string, secret: string }} LoadedBuild
  *   compiled: by functionId; errorPage: public/500.html, where the site has a 500 page;
  *   notFoundPage: public/404.html, where the site has a 404 page; buildId: the one the adapter gave this
- *   build (routes.json), or, for routes written without one, a digest of them
+ *   build (routes.json), or, for routes written without one, a digest of them; secret: the build's
+ *   secret (routes.json), or, for routes written without one, this process's own (a fleet's servers
+ *   then share no page that varies by credentials)
  */
 
 /** @param {string} root the site's folder @returns {LoadedBuild} */
@@ -45,6 +47,7 @@ function loadBuild(root) {
     ...build,
     buildId:
       build.buildId ?? createHash("sha256").update(JSON.stringify(build.routes)).digest("hex").slice(0, 16),
+    secret: build.secret ?? randomBytes(32).toString("base64url"),
     compiled,
     errorPage: existsSync(errorFile) ? readFileSync(errorFile, "utf8") : undefined,
     notFoundPage: existsSync(notFoundFile) ? readFileSync(notFoundFile) : undefined,

@@ -1,50 +1,64 @@
 // @ts-check
 // Pages that Gatsby's SSR engine renders (getServerData pages, DSG pages, and their page-data): from the
-// shared cache when it has them (response-cache.js), and kept there when their answer allows. A stale
-// answer within stale-while-revalidate is sent while one render (not one per request) replaces it; if
-// that render fails, the stale answer stays until its window ends.
+// cache when it has them (response-cache.js, then the fleet's store, shared-cache.js), and kept there when
+// their answer allows. A stale answer within stale-while-revalidate is sent while one render (not one per
+// request) replaces it; if that render fails, the stale answer stays until its window ends. Requests that
+// come together for a page the cache may keep wait for one render, here and across the fleet.
 const { AsyncLocalStorage } = require("node:async_hooks")
 const diagnosticsChannel = require("node:diagnostics_channel")
-const zlib = require("node:zlib")
 const { negotiate } = require("@fastify/accept-negotiator")
 const { LRUCache } = require("lru-cache")
 const { notModifiedHeaders } = require("./not-modified")
-const { createResponseCache, weakEtag } = require("./response-cache")
+const { CREDENTIALS, createResponseCache, weakEtag } = require("./response-cache")
 
 /**
  * @typedef {import("fastify").FastifyRequest} FastifyRequest
  * @typedef {import("fastify").FastifyReply} FastifyReply
  * @typedef {import("./routes").FunctionRoute} FunctionRoute
  * @typedef {import("./response-cache").Rendered} Rendered
+ * @typedef {import("./response-cache").Hit} Hit
  * @typedef {import("./response-cache").CacheRequest} CacheRequest
  * @typedef {{ status(code: number): EngineResponse, setHeader(name: string, value: string | string[]): EngineResponse,
  *   send(body?: unknown): void, json(body: unknown): void }} EngineResponse
  * @typedef {{ url: string, rawUrl: string, method: string, headers: import("node:http").IncomingHttpHeaders,
  *   query: unknown }} EngineRequest
  * @typedef {(req: EngineRequest, res: EngineResponse) => Promise<void>} Engine
+ * @typedef {{ alone: boolean, keptForBuild: boolean }} Page alone: whether the engine is all that answers
+ *   at its address (no redirect, no condition); keptForBuild: a DSG page, kept for the build's life
+ * @typedef {{ hit: Hit } | { rendered: Rendered, storeMs: number }} Answer
  */
 
 const CACHEABLE_METHODS = ["GET", "HEAD"]
 // A page's calls to an API publish { api, ms } here (the site's src/upstream/client.ts does), each
 // shown in the page's Server-Timing.
 const UPSTREAM_TIMINGS = "gatsby-adapter-node:upstream-timing"
-// A kept page is compressed once, when it is kept, rather than at each request: brotli at a quality
-// that takes about as long as gzip's default (about a millisecond for a page of 30 KB).
-const BROTLI = { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } }
-const MIN_COMPRESSED_BYTES = 1024
-const COMPRESSIBLE_TYPE = /^(text\/|application\/(json|javascript|xml))/
+// How long, at most, a request waits for the renders of others before it renders itself (as long as
+// it waits for another server's, shared-cache.js).
+const WAIT_MS = 5_000
 
 /**
- * @param {{ engines: Map<string, { handler: Engine }>, cacheBytes: number, everyPath: Record<string, string>,
- *   reportFailure: (error: unknown, request: FastifyRequest) => void, shared?: import("./shared-cache").SharedCache,
- *   onLookup?: (result: "hit" | "stale" | "miss", request: FastifyRequest, tier: "memory" | "shared") => void }} options
- *   engines: what Gatsby compiled, by functionId; cacheBytes: the shared cache's bound (0: none);
- *   everyPath: the headers Gatsby gives every path, under a page's own; shared: the fleet's tier of the
- *   cache, behind this server's memory (shared-cache.js); onLookup: told what each
- *   look-up in the cache found
+ * @param {{ engines: Map<string, { handler: Engine }>, cacheBytes: number, secret: string,
+ *   everyPath: Record<string, string>, reportFailure: (error: unknown, request: FastifyRequest) => void,
+ *   shared?: import("./shared-cache").SharedCache,
+ *   onLookup?: (result: "hit" | "stale" | "miss", request: FastifyRequest, tier: "memory" | "shared") => void,
+ *   onPersonal?: (route: FunctionRoute, header: string) => void }} options
+ *   engines: what Gatsby compiled, by functionId; cacheBytes: the cache's bound (0: none); secret: the
+ *   key of the digests that stand for credentials in it; everyPath: the headers Gatsby gives every
+ *   path, under a page's own; shared: the fleet's tier of the cache, behind this server's memory;
+ *   onLookup: told what each look-up in the cache found; onPersonal: told of a page that was not kept
+ *   because it was rendered for a visitor's credentials (header) and does not vary by them
  */
-function engineStage({ engines, cacheBytes, everyPath, reportFailure, shared, onLookup }) {
-  const cache = cacheBytes ? createResponseCache({ maxBytes: cacheBytes }) : undefined
+function engineStage({
+  engines,
+  cacheBytes,
+  secret,
+  everyPath,
+  reportFailure,
+  shared,
+  onLookup,
+  onPersonal,
+}) {
+  const cache = cacheBytes ? createResponseCache({ maxBytes: cacheBytes, secret }) : undefined
   /** @type {AsyncLocalStorage<Array<{ api?: unknown, ms?: unknown }>>} the API calls of the render in progress */
   const timings = new AsyncLocalStorage()
   const onTiming = (/** @type {unknown} */ message) =>
@@ -52,7 +66,7 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, shared, on
   diagnosticsChannel.subscribe(UPSTREAM_TIMINGS, onTiming)
   /** @type {Set<string>} the cache keys that one render is renewing */
   const revalidating = new Set()
-  /** @type {Map<string, Promise<Rendered | undefined>>} the renders in flight that other requests may wait for */
+  /** @type {Map<string, Promise<Answer>>} the renders in flight that other requests may wait for */
   const rendering = new Map()
   /** @type {LRUCache<string, true>} the pages whose last answer was not kept, which no request waits for */
   const notKept = new LRUCache({ max: 10_000 })
@@ -78,22 +92,6 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, shared, on
   }
 
   /**
-   * Keeps a GET's answer where a shared cache may, with its compressed forms.
-   * @param {string} key @param {FastifyRequest} request @param {Rendered} rendered @param {boolean} keptForBuild
-   * @returns {boolean} whether it was kept
-   */
-  const keep = (key, request, rendered, keptForBuild) => {
-    if (!cache?.store(key, request, rendered, keptForBuild)) return false
-    const type = String(rendered.headers["content-type"] ?? "")
-    if (rendered.body.length < MIN_COMPRESSED_BYTES || !COMPRESSIBLE_TYPE.test(type)) return true
-    rendered.forms = {
-      br: zlib.brotliCompressSync(rendered.body, BROTLI),
-      gzip: zlib.gzipSync(rendered.body),
-    }
-    return true
-  }
-
-  /**
    * A fresh page from the cache, for a request that no route has seen yet (server.js's fast lane):
    * only at an address where the engine alone answers, which a page says when it is kept.
    * @param {import("node:http").IncomingMessage} req @param {import("node:http").ServerResponse} res
@@ -110,7 +108,7 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, shared, on
   /**
    * A kept answer, with the headers Gatsby gives every path, 304 to a client that has it, and the
    * compressed form that a client accepts.
-   * @param {import("./response-cache").Hit} hit @param {string[]} vary
+   * @param {Hit} hit @param {string[]} vary
    * @param {import("node:http").IncomingMessage} req @param {import("node:http").ServerResponse} res
    */
   const sendKept = ({ rendered, headers }, vary, req, res) => {
@@ -134,90 +132,158 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, shared, on
   }
 
   /**
+   * The page from the cache: this server's memory, else the fleet's store.
+   * @param {string} key @param {FastifyRequest} request
+   * @returns {Promise<{ hit: Hit | undefined, tier: "memory" | "shared", storeMs: number }>}
+   */
+  const lookup = async (key, request) => {
+    const hit = cache?.lookup(key, request)
+    if (hit || !shared || notKept.has(key)) return { hit, tier: "memory", storeMs: 0 }
+    const started = performance.now()
+    const found = await shared.get(key)
+    const storeMs = performance.now() - started
+    if (found.kind === "not-kept") notKept.set(key, true)
+    const restored = found.kind === "kept" && cache?.restore(key, found.stored)
+    const fromStore = restored ? cache?.lookup(key, request) : undefined
+    return { hit: fromStore, tier: fromStore ? "shared" : "memory", storeMs }
+  }
+
+  /**
    * @param {FunctionRoute} route @param {FastifyRequest} request @param {FastifyReply} reply
    * @param {{ alone: boolean, vary: string[] }} address alone: whether the engine is all that answers
    *   at the request's address (no redirect, no condition); vary: the request headers the address varies by
    */
   const renderPage = async (route, request, reply, { alone, vary }) => {
     const key = request.url
-    // DSG pages (the manifest's cache flag): Gatsby renders them once, so they are kept for the build's life.
-    const keptForBuild = route.cache === true
-    const cacheable = cache && CACHEABLE_METHODS.includes(request.method)
-    let hit = cacheable ? cache.lookup(key, request) : undefined
-    let tier = /** @type {"memory" | "shared"} */ ("memory")
-    // Not in this server's memory: maybe another server of the fleet kept it.
-    if (cacheable && !hit && shared && !notKept.has(key)) {
-      const found = await shared.get(key)
-      if (found.kind === "not-kept") notKept.set(key, true)
-      if (found.kind === "kept" && cache.restore(key, found.stored)) {
-        hit = cache.lookup(key, request)
-        tier = "shared"
-      }
-    }
-    if (cache) onLookup?.(hit ? (hit.stale ? "stale" : "hit") : "miss", request, tier)
-    if (hit) {
-      if (hit.stale && !revalidating.has(key)) {
+    const page = { alone, keptForBuild: route.cache === true }
+    let storeMs = 0
+    if (cache && CACHEABLE_METHODS.includes(request.method)) {
+      const looked = await lookup(key, request)
+      storeMs = looked.storeMs
+      const { hit, tier } = looked
+      onLookup?.(hit ? (hit.stale ? "stale" : "hit") : "miss", request, tier)
+      if (hit?.stale && !revalidating.has(key)) {
         revalidating.add(key)
-        revalidate(route, request, key, { alone, keptForBuild })
+        revalidate(route, request, key, page)
           .catch((/** @type {unknown} */ error) => reportFailure(error, request))
           .finally(() => revalidating.delete(key))
       }
-      reply.hijack()
-      return sendKept(hit, vary, request.raw, reply.raw)
+      if (hit) return sendHit(hit, vary, reply)
     }
-    // Requests for a page that a render in flight may keep wait for it, rather than render it again
-    // each (request coalescing, as Varnish does it), and across the fleet (renderOnce); a page that
-    // was not kept is marked, so that requests for it render at once from then on (Varnish's
-    // hit-for-miss).
-    const mayCoalesce = cache && request.method === "GET" && !notKept.has(key)
-    const leader = mayCoalesce ? rendering.get(key) : undefined
-    if (leader) await leader.catch(() => undefined)
-    const keptMeanwhile = leader ? cache?.lookup(key, request) : undefined
-    if (keptMeanwhile) {
-      reply.hijack()
-      return sendKept(keptMeanwhile, vary, request.raw, reply.raw)
-    }
-    // Asked again after the wait: the leader's render may have marked the page as not kept.
-    const coalesce = mayCoalesce && !rendering.has(key) && !notKept.has(key)
-    const ownRender = coalesce
-      ? renderOnce(route, request, key, { alone, keptForBuild })
-      : render(route, request, request.method).then((rendered) => {
-          if (request.method === "GET" && cache) keepRendered(key, request, rendered, { alone, keptForBuild })
-          return rendered
-        })
-    if (coalesce) rendering.set(key, ownRender)
-    let rendered
-    try {
-      rendered = await ownRender
-    } finally {
-      if (coalesce) rendering.delete(key)
-    }
-    // Kept by another server of the fleet while this one waited for it.
-    const kept = rendered ? undefined : cache?.lookup(key, request)
-    if (kept) {
-      reply.hijack()
-      return sendKept(kept, vary, request.raw, reply.raw)
-    }
-    rendered ??= await render(route, request, request.method)
+    // A visitor's credentials may make the page theirs alone: such a request neither waits for another's
+    // render nor has others wait for its own, and a page marked as not kept is rendered at once.
+    const together =
+      cache &&
+      request.method === "GET" &&
+      !CREDENTIALS.some((name) => name in request.headers) &&
+      !notKept.has(key)
+    const answer = together
+      ? await renderTogether(route, request, key, page)
+      : { rendered: await renderAlone(route, request, key, page), storeMs: 0 }
+    if ("hit" in answer) return sendHit(answer.hit, vary, reply)
+    const { rendered } = answer
+    const timing = [rendered.headers["server-timing"], ...storeTiming(storeMs + answer.storeMs)].join(", ")
     // A client that has the page gets 304, by the page's ETag (made once per render, above).
     if (rendered.status === 200 && request.headers["if-none-match"] === rendered.headers.etag) {
-      return reply.code(304).headers(notModifiedHeaders(rendered.headers)).send()
+      return reply
+        .code(304)
+        .headers(notModifiedHeaders(rendered.headers))
+        .header("server-timing", timing)
+        .send()
     }
-    return reply.code(rendered.status).headers(rendered.headers).send(rendered.body)
+    return reply
+      .code(rendered.status)
+      .headers(rendered.headers)
+      .header("server-timing", timing)
+      .send(rendered.body)
+  }
+
+  /** @param {Hit} hit @param {string[]} vary @param {FastifyReply} reply */
+  const sendHit = (hit, vary, reply) => {
+    reply.hijack()
+    sendKept(hit, vary, reply.request.raw, reply.raw)
+  }
+
+  /**
+   * A render of this request's own, kept where the cache may keep it (a GET).
+   * @param {FunctionRoute} route @param {FastifyRequest} request @param {string} key @param {Page} page
+   */
+  const renderAlone = async (route, request, key, page) => {
+    const rendered = await render(route, request, request.method)
+    if (request.method === "GET") keepRendered(route, key, request, rendered, page)
+    return rendered
+  }
+
+  /**
+   * One render for the requests that ask for a page together: a request waits for the one in flight
+   * (Varnish's request coalescing) and is answered from what it kept; when that render keeps nothing
+   * (it failed), the next request renders, and the others wait for it in turn, not all at once. Past
+   * WAIT_MS of waiting, a request renders itself.
+   * @param {FunctionRoute} route @param {FastifyRequest} request @param {string} key @param {Page} page
+   * @returns {Promise<Answer>}
+   */
+  const renderTogether = async (route, request, key, page) => {
+    const until = Date.now() + WAIT_MS
+    for (let leader = rendering.get(key); leader; leader = rendering.get(key)) {
+      const waited = await settledWithin(leader, until - Date.now())
+      const hit = cache?.lookup(key, request)
+      if (hit) return { hit }
+      // Marked as not kept by the render waited for, or waited for too long: render alone.
+      if (!waited || notKept.has(key))
+        return { rendered: await renderAlone(route, request, key, page), storeMs: 0 }
+    }
+    const own = renderOnce(route, request, key, page)
+    rendering.set(key, own)
+    try {
+      return await own
+    } finally {
+      rendering.delete(key)
+    }
+  }
+
+  /**
+   * Renders a page that the cache may keep, once across the fleet where there is a shared tier: the
+   * server that takes the store's lock renders and keeps it, the others wait for it (and render
+   * anyway past the wait, or when the store cannot say).
+   * @param {FunctionRoute} route @param {FastifyRequest} request @param {string} key @param {Page} page
+   * @returns {Promise<Answer>}
+   */
+  const renderOnce = async (route, request, key, page) => {
+    const started = performance.now()
+    let token = shared ? await shared.lock(key) : undefined
+    if (shared && token === "held") {
+      const waited = await shared.waitFor(key)
+      if (waited.kind === "kept" && cache?.restore(key, waited.stored)) {
+        const hit = cache.lookup(key, request)
+        if (hit) return { hit }
+      }
+      token = waited.kind === "leader" ? waited.token : undefined
+    }
+    const storeMs = shared ? performance.now() - started : 0
+    try {
+      return { rendered: await renderAlone(route, request, key, page), storeMs }
+    } finally {
+      if (token && token !== "held") shared?.release(key, token)
+    }
   }
 
   /**
    * Keeps a GET's answer where a shared cache may, in memory and for the fleet, or marks the page as
-   * not kept.
-   * @param {string} key @param {FastifyRequest} request @param {Rendered} rendered
-   * @param {{ alone: boolean, keptForBuild: boolean }} page
+   * not kept; a page made for a visitor's credentials is neither.
+   * @param {FunctionRoute} route @param {string} key @param {FastifyRequest} request
+   * @param {Rendered} rendered @param {Page} page
    */
-  const keepRendered = (key, request, rendered, { alone, keptForBuild }) => {
+  const keepRendered = (route, key, request, rendered, { alone, keptForBuild }) => {
+    // A failure is neither kept nor a sign that the page never is: the next request renders it again.
+    if (!cache || rendered.status >= 500) return
     rendered.alone = alone
     const known = notKept.has(key)
-    if (keep(key, request, rendered, keptForBuild)) {
+    const stored = cache.store(key, request, rendered, keptForBuild)
+    if (stored === "kept") {
       notKept.delete(key)
-      shared?.put(key, cache?.kept(key))
+      shared?.put(key, cache.kept(key))
+    } else if (stored === "personal") {
+      onPersonal?.(route, /** @type {string} */ (CREDENTIALS.find((name) => name in request.headers)))
     } else {
       notKept.set(key, true)
       // The fleet hears once that it need not wait for this page, not at every render of it.
@@ -226,34 +292,9 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, shared, on
   }
 
   /**
-   * Renders a page that the cache may keep, once across the fleet where there is a shared tier: the
-   * server that takes the store's lock renders and keeps it, the others wait for it (and render
-   * anyway past the wait, or when the store cannot say).
-   * @param {FunctionRoute} route @param {FastifyRequest} request @param {string} key
-   * @param {{ alone: boolean, keptForBuild: boolean }} page
-   * @returns {Promise<Rendered | undefined>} the answer; undefined where another server kept it, which
-   *   memory now has
-   */
-  const renderOnce = async (route, request, key, page) => {
-    const token = shared ? await shared.lock(key) : undefined
-    if (shared && token === "held") {
-      const found = await shared.waitFor(key)
-      if (found.kind === "kept" && cache?.restore(key, found.stored)) return undefined
-    }
-    try {
-      const rendered = await render(route, request, "GET")
-      keepRendered(key, request, rendered, page)
-      return rendered
-    } finally {
-      if (token && token !== "held") shared?.release(key, token)
-    }
-  }
-
-  /**
    * Renews a stale page while it is sent: once across the fleet, as renderOnce, but nobody waits for
    * it, and a render that fails (5xx) leaves the stale page until its window ends.
-   * @param {FunctionRoute} route @param {FastifyRequest} request @param {string} key
-   * @param {{ alone: boolean, keptForBuild: boolean }} page
+   * @param {FunctionRoute} route @param {FastifyRequest} request @param {string} key @param {Page} page
    */
   const revalidate = async (route, request, key, page) => {
     if (shared) {
@@ -268,7 +309,7 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, shared, on
     if (token === "held") return
     try {
       const rendered = await render(route, request, "GET")
-      if (rendered.status < 500) keepRendered(key, request, rendered, page)
+      if (rendered.status < 500) keepRendered(route, key, request, rendered, page)
     } finally {
       if (token) shared?.release(key, token)
     }
@@ -277,10 +318,38 @@ function engineStage({ engines, cacheBytes, everyPath, reportFailure, shared, on
   return {
     renderPage,
     answerFromCache,
+    /** The bytes the cache holds, by its own count. */
+    cacheBytes: () => cache?.bytes ?? 0,
     stop: async () => {
       diagnosticsChannel.unsubscribe(UPSTREAM_TIMINGS, onTiming)
       await shared?.close()
     },
+  }
+}
+
+// How long a page waited for the fleet's store, for Server-Timing, where it asked.
+/** @param {number} ms */
+function storeTiming(ms) {
+  return ms > 0 ? [`store;dur=${ms.toFixed(1)}`] : []
+}
+
+/**
+ * Whether a promise settled (either way) within ms.
+ * @param {Promise<unknown>} promise @param {number} ms @returns {Promise<boolean>}
+ */
+async function settledWithin(promise, ms) {
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, ms), false))),
+    ])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

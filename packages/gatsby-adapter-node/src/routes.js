@@ -12,7 +12,7 @@ const FindMyWay = require("find-my-way")
  * @typedef {{ force?: boolean, ignoreCase?: boolean, conditions?: Record<string, unknown> }} RedirectOptions
  * @typedef {{ key: string, value: string }} Header
  * @typedef {"always" | "never" | "ignore"} TrailingSlash
- * @typedef {{ buildId?: string, trailingSlash: TrailingSlash, pathPrefix: string, routes: Array<FileRoute | FunctionRoute | RedirectRoute>,
+ * @typedef {{ buildId?: string, secret?: string, trailingSlash: TrailingSlash, pathPrefix: string, routes: Array<FileRoute | FunctionRoute | RedirectRoute>,
  *   functions: Array<{ functionId: string, pathToEntryPoint: string }>, headerRoutes: Array<{ path: string, headers: Header[] }> }} Build
  * @typedef {{ kind: "file", route: FileRoute, page: boolean, headers: Record<string, string> }
  *   | { kind: "engine", route: FunctionRoute, page: boolean }

@@ -87,9 +87,12 @@ async function createServer({
   const { reportFailure } = failureLog
   /** @type {WeakMap<import("node:http").IncomingMessage, import("./metrics").AnswerKind>} how each request was answered */
   const kindOf = new WeakMap()
+  /** @type {Set<string>} the pages said to be not shared for a visitor's credentials, once each */
+  const personal = new Set()
   const engine = engineStage({
     engines: build.compiled,
     cacheBytes,
+    secret: build.secret,
     everyPath: everyPathHeaders,
     reportFailure,
     shared:
@@ -99,6 +102,16 @@ async function createServer({
     onLookup: (result, request, tier) => {
       metrics?.cacheLookup(result, tier)
       if (result !== "miss") kindOf.set(request.raw, "cached")
+    },
+    onPersonal: (route, header) => {
+      if (personal.has(route.path)) return
+      personal.add(route.path)
+      const name = header === "cookie" ? "Cookie" : "Authorization"
+      logger.warn(
+        `${route.path}: an answer that a shared cache may keep, rendered for a request with ${name}, ` +
+          `without Vary: ${name}: it goes to that visitor alone, never kept or shared (what is rendered ` +
+          `for requests without ${name} is). A page that shows what it reads of ${name} says Vary: ${name}.`,
+      )
     },
   })
   const files = fileStore({

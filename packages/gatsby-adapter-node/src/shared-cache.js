@@ -5,10 +5,14 @@
 // stale-while-revalidate) or, for a DSG page, a day; under keys that carry the build's id, so that a new
 // build never answers with the last one's pages and two builds can share one store. A page that several
 // servers are asked for at once is rendered once: one takes a short lock (SET NX PX), the others wait
-// for its answer, and render anyway past the wait, as nginx's proxy_cache_lock does.
-// The store failing never fails a page: every call is bounded (REDIS_TIMEOUT_MS), a store that is
-// down or slow is treated as a miss, commands are not queued while it is away, the client reconnects by
-// itself, and each kind of failure is logged once (failure-log.js) and counted (metrics.js).
+// for its answer, and render anyway past the wait, as nginx's proxy_cache_lock does; when the lock goes
+// without a page (its render failed), one of them takes it and renders, and the others wait on.
+// The store failing never fails a page, nor grows a server: every call is bounded in time
+// (REDIS_TIMEOUT_MS), a store that is down or slow is treated as a miss, commands are not queued while
+// it is away, the calls left waiting on a store that answers nothing are bounded in number and bytes
+// (and its connection is dropped once it has said nothing for SOCKET_TIMEOUT_MS), a value it cannot
+// decode is a miss, the client reconnects by itself, and each kind of failure is logged once
+// (failure-log.js) and counted (metrics.js).
 const { randomUUID } = require("node:crypto")
 const CachePolicy = require("http-cache-semantics")
 
@@ -17,6 +21,8 @@ const CachePolicy = require("http-cache-semantics")
  * @typedef {Omit<Kept, "fresh">} Stored what the store keeps of a page
  * @typedef {{ kind: "kept", stored: Stored } | { kind: "not-kept" } | { kind: "miss" }} Found
  *   not-kept: a server rendered it, and the answer was not one to keep (Varnish's hit-for-miss)
+ * @typedef {Found | { kind: "leader", token: string }} Waited leader: the lock went without a page,
+ *   and this server took it: it renders
  * @typedef {ReturnType<typeof createSharedCache>} SharedCache
  */
 
@@ -29,17 +35,27 @@ const POLL_MS = 25
 const BUILD_LIFE_MS = 24 * 60 * 60 * 1000
 // A page not kept is remembered this long, so that no server waits for it.
 const NOT_KEPT_MS = 60_000
-// Calls waiting for the store at once: past this, a slow store is not asked until they come back.
+// Calls waiting for the store at once, those given up on included until it answers them or the
+// connection goes: past this, the store is not asked until they come back. The client holds no more
+// (commandsQueueMaxLength), so that a store that answers nothing holds a bounded count of them...
 const MAX_PENDING = 256
+// ...and a bounded sum of the pages they write.
+const MAX_PENDING_BYTES = 16 * 1024 * 1024
+// A connection on which the store has said nothing this long, with calls waiting on it (a store frozen,
+// or a network that drops everything), is closed and opened again; the calls on it fail, and their
+// memory goes with them.
+const SOCKET_TIMEOUT_MS = 5_000
 // Deletes the lock only if it is still the caller's (it may have expired and another server's be there).
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 const NOT_KEPT = Buffer.from("not-kept")
+const TIMED_OUT = Symbol("timed out")
 
 /**
  * @param {{ url: string, timeoutMs: number, buildId: string,
  *   onFailure: (reason: string, error: unknown) => void, onBack: () => void }} options
- *   onFailure: told of each failed or timed-out call and each lost connection, with its reason
- *   ("timeout", "unavailable", or the error's code); onBack: told when the store answers again
+ *   onFailure: told of each failed or timed-out call, each lost connection and each value it cannot
+ *   decode, with its reason ("timeout", "unavailable", "undecodable", or the error's code); onBack: told
+ *   when the store answers again
  */
 function createSharedCache({ url, timeoutMs, buildId, onFailure, onBack }) {
   const { createClient, RESP_TYPES } = require("@redis/client")
@@ -48,7 +64,14 @@ function createSharedCache({ url, timeoutMs, buildId, onFailure, onBack }) {
     url,
     // A call while the store is away fails at once rather than wait in a queue for it.
     disableOfflineQueue: true,
-    socket: { connectTimeout: 1000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+    commandsQueueMaxLength: MAX_PENDING,
+    // A PING when the connection is idle, so that a healthy one is never closed for saying nothing.
+    pingInterval: SOCKET_TIMEOUT_MS / 2,
+    socket: {
+      connectTimeout: 1000,
+      socketTimeout: SOCKET_TIMEOUT_MS,
+      reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000),
+    },
   }).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer })
   client.on("error", (/** @type {NodeJS.ErrnoException} */ error) => {
     down = true
@@ -65,33 +88,41 @@ function createSharedCache({ url, timeoutMs, buildId, onFailure, onBack }) {
   const pageKey = (/** @type {string} */ key) => `${prefix}${key}`
   const lockKey = (/** @type {string} */ key) => `${prefix}lock:${key}`
   let pending = 0
+  let pendingBytes = 0
 
   /**
    * A call to the store, or undefined once it fails or takes longer than the bound; it never throws.
-   * @template T @param {() => Promise<T>} call @returns {Promise<T | undefined>}
+   * A call given up on still counts until the store answers it or its connection goes, which is when
+   * `late` hears what it came to.
+   * @template T @param {() => Promise<T>} call @param {{ bytes?: number, late?: (result: T) => void }} [options]
+   * @returns {Promise<T | undefined>}
    */
-  const bounded = async (call) => {
-    if (!client.isReady || pending >= MAX_PENDING) return undefined
+  const bounded = async (call, { bytes = 0, late } = {}) => {
+    if (!client.isReady || pending >= MAX_PENDING || pendingBytes + bytes > MAX_PENDING_BYTES)
+      return undefined
     pending++
+    pendingBytes += bytes
+    const settled = call().finally(() => {
+      pending--
+      pendingBytes -= bytes
+    })
     /** @type {NodeJS.Timeout | undefined} */
     let timer
     try {
-      return await Promise.race([
-        call(),
-        new Promise((_resolve, reject) => {
-          timer = setTimeout(
-            () => reject(Object.assign(new Error("no answer in time"), { code: "timeout" })),
-            timeoutMs,
-          )
-        }),
+      const result = await Promise.race([
+        settled,
+        new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs, TIMED_OUT))),
       ])
+      if (result !== TIMED_OUT) return /** @type {T} */ (result)
+      onFailure("timeout", new Error(`no answer in ${timeoutMs} ms`))
+      settled.then(late, () => {})
+      return undefined
     } catch (error) {
       const { code, name } = /** @type {NodeJS.ErrnoException} */ (error)
       onFailure(name === "ClientOfflineError" ? "unavailable" : (code ?? name), error)
       return undefined
     } finally {
       clearTimeout(timer)
-      pending--
     }
   }
 
@@ -99,7 +130,33 @@ function createSharedCache({ url, timeoutMs, buildId, onFailure, onBack }) {
   const found = (value) => {
     if (!value) return { kind: "miss" }
     if (value.equals(NOT_KEPT)) return { kind: "not-kept" }
-    return { kind: "kept", stored: decode(value) }
+    try {
+      return { kind: "kept", stored: decode(value) }
+    } catch (error) {
+      // Another writer's, or a value cut short: a miss, which the next render replaces.
+      onFailure("undecodable", error)
+      return { kind: "miss" }
+    }
+  }
+
+  /**
+   * Takes the fleet's lock on rendering a page: its token, or "held" when another server holds it,
+   * or undefined when the store cannot say (render then, as without a store). A lock that the store
+   * gives after the call was given up on is released at once, so that nobody waits for it.
+   * @param {string} key @returns {Promise<string | "held" | undefined>}
+   */
+  const lock = async (key) => {
+    const token = randomUUID()
+    const taken = await bounded(
+      () => client.set(lockKey(key), token, { condition: "NX", expiration: { type: "PX", value: LOCK_MS } }),
+      { late: (result) => result && release(key, token) },
+    )
+    return taken === undefined ? undefined : taken ? token : "held"
+  }
+
+  /** @param {string} key @param {string} token */
+  const release = (key, token) => {
+    void bounded(() => client.eval(RELEASE, { keys: [lockKey(key)], arguments: [token] }))
   }
 
   return {
@@ -115,33 +172,20 @@ function createSharedCache({ url, timeoutMs, buildId, onFailure, onBack }) {
       const lifeMs = !stored ? NOT_KEPT_MS : stored.policy ? stored.policy.timeToLive() : BUILD_LIFE_MS
       if (lifeMs <= 0) return
       const value = stored ? encode(stored) : NOT_KEPT
-      void bounded(() =>
-        client.set(pageKey(key), value, { expiration: { type: "PX", value: Math.ceil(lifeMs) } }),
+      void bounded(
+        () => client.set(pageKey(key), value, { expiration: { type: "PX", value: Math.ceil(lifeMs) } }),
+        { bytes: value.length },
       )
     },
 
-    /**
-     * Takes the fleet's lock on rendering a page: its token, or "held" when another server holds it,
-     * or undefined when the store cannot say (render then, as without a store).
-     * @param {string} key @returns {Promise<string | "held" | undefined>}
-     */
-    async lock(key) {
-      const token = randomUUID()
-      const taken = await bounded(() =>
-        client.set(lockKey(key), token, { condition: "NX", expiration: { type: "PX", value: LOCK_MS } }),
-      )
-      return taken === undefined ? undefined : taken ? token : "held"
-    },
-
-    /** @param {string} key @param {string} token */
-    release(key, token) {
-      void bounded(() => client.eval(RELEASE, { keys: [lockKey(key)], arguments: [token] }))
-    },
+    lock,
+    release,
 
     /**
-     * Waits for the page another server holds the lock on: what it kept, or that it kept nothing, or
-     * a miss when the lock went without a page, the store failed, or WAIT_MS passed.
-     * @param {string} key @returns {Promise<Found>}
+     * Waits for the page another server holds the lock on: what it kept, or that it kept nothing; or,
+     * when the lock went without a page, the lock itself, if this server is the one that takes it
+     * (the others wait on for its page); a miss when the store failed or WAIT_MS passed.
+     * @param {string} key @returns {Promise<Waited>}
      */
     async waitFor(key) {
       const until = Date.now() + WAIT_MS
@@ -151,11 +195,18 @@ function createSharedCache({ url, timeoutMs, buildId, onFailure, onBack }) {
           await bounded(() => client.mGet([pageKey(key), lockKey(key)]))
         )
         if (!both) return { kind: "miss" }
-        const [page, lock] = both
-        if (page || !lock) return found(page)
+        const [page, held] = both
+        if (page) return found(page)
+        if (held) continue
+        const token = await lock(key)
+        if (token === undefined) return { kind: "miss" }
+        if (token !== "held") return { kind: "leader", token }
       }
       return { kind: "miss" }
     },
+
+    /** The calls waiting for the store, and the bytes of the pages they write. */
+    pending: () => ({ calls: pending, bytes: pendingBytes }),
 
     close: () => client.destroy(),
   }
@@ -179,21 +230,34 @@ function encode({ rendered, storedAt, policy }) {
   return Buffer.concat([length, meta, body, forms?.br ?? Buffer.alloc(0), forms?.gzip ?? Buffer.alloc(0)])
 }
 
-/** @param {Buffer} value @returns {Stored} */
+/**
+ * The page a value holds; throws for a value that is not one encode() wrote whole.
+ * @param {Buffer} value @returns {Stored}
+ */
 function decode(value) {
   const metaLength = value.readUInt32BE(0)
   const { storedAt, policy, lengths, ...rest } = JSON.parse(value.subarray(4, 4 + metaLength).toString())
-  const [bodyLength, brLength, gzipLength] = /** @type {number[]} */ (lengths)
+  const [bodyLength, brLength, gzipLength] = /** @type {unknown[]} */ (lengths ?? [])
+  const whole = [bodyLength, brLength, gzipLength].every((n) => Number.isInteger(n) && Number(n) >= 0)
+  if (
+    !whole ||
+    4 + metaLength + Number(bodyLength) + Number(brLength) + Number(gzipLength) !== value.length ||
+    typeof storedAt !== "number" ||
+    typeof rest.status !== "number" ||
+    typeof rest.headers !== "object"
+  ) {
+    throw new Error("not a page that this server stored, or one cut short")
+  }
   let at = 4 + metaLength
   const slice = (/** @type {number} */ length) => value.subarray(at, (at += length))
-  const body = slice(bodyLength)
-  const br = slice(brLength)
-  const gzip = slice(gzipLength)
+  const body = slice(Number(bodyLength))
+  const br = slice(Number(brLength))
+  const gzip = slice(Number(gzipLength))
   return {
-    rendered: { ...rest, body, ...(brLength && { forms: { br, gzip } }) },
+    rendered: { ...rest, body, ...(brLength ? { forms: { br, gzip } } : {}) },
     storedAt,
     policy: policy ? CachePolicy.fromObject(policy) : undefined,
   }
 }
 
-module.exports = { createSharedCache, encode, decode }
+module.exports = { createSharedCache, encode, decode, MAX_PENDING }
