@@ -82,6 +82,34 @@ test("a probe that succeeds closes the circuit", async () => {
   await expect(circuit.run(answers)).resolves.toBe("dog")
 })
 
+test("says it recovered when a probe closes the circuit, and only then", async () => {
+  const recovered = jest.fn()
+  const circuit = new CircuitBreaker({
+    failuresToOpen: 3,
+    coolDownMs: 1000,
+    isFailure: () => true,
+    onRecover: recovered,
+    now: () => now,
+  })
+  await circuit.run(answers)
+  await failTimes(circuit, 3)
+  now += 1000
+
+  await circuit.run(answers)
+  await circuit.run(answers)
+
+  expect(recovered).toHaveBeenCalledTimes(1)
+})
+
+test("closed from outside, it calls at once, cool-down or not", async () => {
+  const circuit = breaker()
+  await failTimes(circuit, 3)
+
+  circuit.close()
+
+  await expect(circuit.run(answers)).resolves.toBe("dog")
+})
+
 test("a probe that fails opens the circuit for another cool-down", async () => {
   const circuit = breaker()
   await failTimes(circuit, 3)

@@ -93,6 +93,43 @@ test("stops asking a second API that keeps redirecting: a redirect is the API's 
   await expect(getQuote()).rejects.toMatchObject({ reason: "circuit open" })
 })
 
+test("tells a server that listens when the API answers again after its breaker opened (the Node server's workers)", async () => {
+  const flaky = createUpstream({
+    name: "flaky API",
+    urlSetting: "FLAKY_API_URL",
+    defaultUrl: QUOTES,
+    timeoutSetting: "FLAKY_API_TIMEOUT_MS",
+    defaultTimeoutMs: 5000,
+    coolDownMs: 0,
+  })
+  answers(() => new HttpResponse("down", { status: 503 }))
+  for (let i = 0; i < 5; i++) await flaky.getJson("/quote", 1024).catch(() => {})
+  const recovered: unknown[] = []
+  const listen = (message: unknown) => recovered.push(message)
+  diagnosticsChannel.subscribe("gatsby-adapter-node:upstream-recovered", listen)
+  answers(() => HttpResponse.json({ text: "Back." }))
+
+  try {
+    await flaky.getJson("/quote", 1024)
+    await flaky.getJson("/quote", 1024)
+  } finally {
+    diagnosticsChannel.unsubscribe("gatsby-adapter-node:upstream-recovered", listen)
+  }
+
+  expect(recovered).toEqual([{ api: "flaky API" }])
+})
+
+test("asks the API again at once when another process found it back, though its own breaker is open", async () => {
+  answers(() => new HttpResponse("down", { status: 503 }))
+  for (let i = 0; i < 5; i++) await getQuote().catch(() => {})
+  answers(() => HttpResponse.json({ text: "Back." }))
+  await expect(getQuote()).rejects.toMatchObject({ reason: "circuit open" })
+
+  diagnosticsChannel.channel("gatsby-adapter-node:upstream-recovered-elsewhere").publish({ api: "quote API" })
+
+  await expect(getQuote()).resolves.toEqual({ text: "Back." })
+})
+
 test("keeps asking when the question was wrong (4xx): that is not the API's failure", async () => {
   answers(() => HttpResponse.json({ error: "no such quote" }, { status: 404 }))
 

@@ -1,6 +1,7 @@
 // Fails fast while an upstream is down. After `failuresToOpen` failures in a row the circuit opens, and
 // every call fails at once for `coolDownMs`. Then it is half-open: the next call probes the upstream
-// while the others keep failing fast; the probe's success closes the circuit, its failure opens it again.
+// while the others keep failing fast; the probe's success closes the circuit (and says so, onRecover),
+// its failure opens it again. close() closes it from outside: another process found the upstream back.
 
 export type CircuitState = "closed" | "open" | "half-open"
 
@@ -16,6 +17,8 @@ type Options = {
   coolDownMs: number
   // An error for which the upstream is not to blame (a 404 for an unknown breed) does not count.
   isFailure(error: unknown): boolean
+  // Told when a probe's success closes the circuit.
+  onRecover?: () => void
   now?: () => number
 }
 
@@ -27,7 +30,7 @@ export class CircuitBreaker {
   private readonly options: Required<Options>
 
   constructor(options: Options) {
-    this.options = { now: () => Date.now(), ...options }
+    this.options = { now: () => Date.now(), onRecover: () => {}, ...options }
   }
 
   get state(): CircuitState {
@@ -47,6 +50,7 @@ export class CircuitBreaker {
     try {
       const result = await call()
       this.close()
+      if (probe) this.options.onRecover()
       return result
     } catch (error) {
       if (!this.options.isFailure(error)) this.close()

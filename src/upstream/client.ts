@@ -47,6 +47,11 @@ export type Upstream = {
 // Each call's time, published for whoever listens (gatsby-adapter-node's Node server adds it to the
 // page's Server-Timing); without a listener, nothing is published.
 const upstreamTimings = diagnosticsChannel.channel("gatsby-adapter-node:upstream-timing")
+// An upstream found back after it failed, published for whoever listens: gatsby-adapter-node's workers
+// tell each other, and a worker hears on the second channel that another found one back, so that its
+// pages stop failing fast on an upstream that answers again (each process has its own breakers).
+const upstreamRecovered = diagnosticsChannel.channel("gatsby-adapter-node:upstream-recovered")
+const upstreamRecoveredElsewhere = "gatsby-adapter-node:upstream-recovered-elsewhere"
 
 // Every upstream's breaker, so that a test can start with all of them closed (resetUpstreams()).
 const breakers: CircuitBreaker[] = []
@@ -80,6 +85,9 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   const circuit = new CircuitBreaker({
     failuresToOpen: options.failuresToOpen ?? 5,
     coolDownMs: options.coolDownMs ?? 2000,
+    onRecover: () => {
+      if (upstreamRecovered.hasSubscribers) upstreamRecovered.publish({ api: name })
+    },
     isFailure: (thrown) =>
       !(
         thrown instanceof UpstreamError &&
@@ -89,6 +97,9 @@ export function createUpstream(options: UpstreamOptions): Upstream {
       ),
   })
   breakers.push(circuit)
+  diagnosticsChannel.subscribe(upstreamRecoveredElsewhere, (message) => {
+    if ((message as { api?: unknown } | undefined)?.api === name) circuit.close()
+  })
 
   // The answer's body as text, if the API answers 2xx within `timeout` ms of `started` with at most
   // `maxBytes`.

@@ -44,6 +44,28 @@ function readSettings(env) {
   if (logFormat !== "json" && logFormat !== "combined") {
     throw new Error(`LOG_FORMAT must be json or combined, not "${logFormat}"`)
   }
+  // The shared cache of rendered pages (src/response-cache.js): how many bytes of answers it keeps.
+  // 0 turns it off, for a site with a CDN in front that caches them already.
+  const cacheBytes = wholeNumber(
+    env,
+    "RESPONSE_CACHE_BYTES",
+    64 * 1024 * 1024,
+    Number.MAX_SAFE_INTEGER,
+    "bytes",
+    0,
+  )
+  // The bodies of small files of public/ kept in memory once asked for (src/static.js). 0: none.
+  const fileMemoryBytes = wholeNumber(
+    env,
+    "FILE_MEMORY_BYTES",
+    64 * 1024 * 1024,
+    Number.MAX_SAFE_INTEGER,
+    "bytes",
+    0,
+  )
+  // Worker processes on the one port (src/workers.js), as Heroku and Render name the setting: by
+  // default one per core, as many as the memory holds.
+  const workers = wholeNumber(env, "WEB_CONCURRENCY", defaultWorkers(), 1024, "processes")
   return {
     port,
     // Every interface by default, as a container needs; HOST=127.0.0.1 keeps it to this machine.
@@ -66,46 +88,29 @@ function readSettings(env) {
     // Load shedding: past a mean event-loop delay (over a second) while other requests wait, or a heap
     // this full, requests get 503 with Retry-After at once. 0 turns a bound off.
     maxEventLoopDelayMs: wholeNumber(env, "MAX_EVENT_LOOP_DELAY_MS", 250, MAX_TIMER_MS, "milliseconds", 0),
-    // By default 90% of V8's heap limit (--max-old-space-size), short of the crash at 100%.
+    // By default 90% of what a worker's heap may take: its share of the memory (a container's limit,
+    // or the machine's) less the caches, which live outside the heap, and no more than V8's own limit
+    // (--max-old-space-size), which V8 sizes from the whole machine, not a worker's share.
     maxHeapUsedBytes: wholeNumber(
       env,
       "MAX_HEAP_USED_BYTES",
-      Math.floor(v8.getHeapStatistics().heap_size_limit * 0.9),
+      defaultHeapBound(workers, cacheBytes + fileMemoryBytes),
       Number.MAX_SAFE_INTEGER,
       "bytes",
       0,
     ),
-    // The shared cache of rendered pages (src/response-cache.js): how many bytes of answers it keeps.
-    // 0 turns it off, for a site with a CDN in front that caches them already.
-    cacheBytes: wholeNumber(
-      env,
-      "RESPONSE_CACHE_BYTES",
-      64 * 1024 * 1024,
-      Number.MAX_SAFE_INTEGER,
-      "bytes",
-      0,
-    ),
+    cacheBytes,
     // Requests past the fast lane (files, fresh cached pages) answered at once: more get 503 with
     // Retry-After at once, rather than wait behind the others (on a hanging API, say). 0: no bound.
     maxInFlight: wholeNumber(env, "MAX_IN_FLIGHT", 256, 2 ** 31 - 1, "requests", 0),
-    // The bodies of small files of public/ kept in memory once asked for (src/static.js). 0: none.
-    fileMemoryBytes: wholeNumber(
-      env,
-      "FILE_MEMORY_BYTES",
-      64 * 1024 * 1024,
-      Number.MAX_SAFE_INTEGER,
-      "bytes",
-      0,
-    ),
+    fileMemoryBytes,
     metricsPort,
     // The connections the system holds for the server until it takes them (listen's backlog), capped
     // by the system's own bound (net.core.somaxconn). Node's default, 511, overflowed under a burst of
     // new connections (npm run overload): the system then drops their SYNs, and each client waits
     // 1, 3, 7 s... to try again.
     backlog: wholeNumber(env, "LISTEN_BACKLOG", 4096, 2 ** 31 - 1, "connections"),
-    // Worker processes on the one port (src/workers.js), as Heroku and Render name the setting: by
-    // default one per core, as many as the memory holds.
-    workers: wholeNumber(env, "WEB_CONCURRENCY", defaultWorkers(), 1024, "processes"),
+    workers,
     // The Valkey or Redis that a fleet's servers share their rendered pages in (src/shared-cache.js),
     // as platforms name it; unset, each server keeps its own.
     redisUrl: redisUrl(env.REDIS_URL),
@@ -122,9 +127,22 @@ function readSettings(env) {
 // process may use (a container's limit, or the machine's), and none a core another has.
 const MEMORY_PER_WORKER = 512 * 1024 * 1024
 function defaultWorkers() {
+  return Math.max(1, Math.min(os.availableParallelism(), Math.floor(processMemory() / MEMORY_PER_WORKER)))
+}
+
+// The memory the server may use: a container's limit (cgroup), or the machine's.
+function processMemory() {
   const constrained = process.constrainedMemory()
-  const memory = constrained > 0 && constrained < os.totalmem() ? constrained : os.totalmem()
-  return Math.max(1, Math.min(os.availableParallelism(), Math.floor(memory / MEMORY_PER_WORKER)))
+  return constrained > 0 && constrained < os.totalmem() ? constrained : os.totalmem()
+}
+
+// 90% of a worker's heap: its share of the memory less what its caches may hold (at least a quarter
+// of the share), within V8's limit.
+/** @param {number} workers @param {number} cachesBytes */
+function defaultHeapBound(workers, cachesBytes) {
+  const share = processMemory() / workers
+  const heap = Math.max(share - cachesBytes, share / 4)
+  return Math.floor(0.9 * Math.min(v8.getHeapStatistics().heap_size_limit, heap))
 }
 
 /**

@@ -65,22 +65,27 @@ function refusedBodyStatus(error) {
   return typeof status === "number" && status >= 400 && status < 500 ? status : 400
 }
 
-// The failure handler of the Gatsby Function that a promise belongs to. Gatsby's compiled wrapper
-// calls the function without returning its promise, so a function that fails after an await is an
-// unhandled rejection; this finds the request it failed for.
+// The failure handler of the Gatsby Function that a promise or a callback belongs to. Gatsby's
+// compiled wrapper calls the function without returning its promise, so a function that fails after
+// an await is an unhandled rejection; this finds the request it failed for, which gets the 500 page,
+// and the server serves on. An exception thrown in a callback the function set up (a timer, say) is an
+// uncaught exception: its request gets the 500 page too, and the process then stops as Node's does,
+// gracefully (start.js); with workers, the primary replaces it.
 /** @type {AsyncLocalStorage<FailureHandler>} */
 const runningFunction = new AsyncLocalStorage()
-let rejectionsWatched = false
+let failuresWatched = false
 
-function watchFunctionRejections() {
-  if (rejectionsWatched) return
-  rejectionsWatched = true
+function watchFunctionFailures() {
+  if (failuresWatched) return
+  failuresWatched = true
   process.on("unhandledRejection", (reason) => {
     const failed = runningFunction.getStore()
     // Anything else ends the process, as it does in Node without this listener.
     if (!failed) throw reason
     failed(reason)
   })
+  // A monitor: it answers the request, and changes nothing of what happens to the process.
+  process.on("uncaughtExceptionMonitor", (error) => runningFunction.getStore()?.(error))
 }
 
 /**
@@ -91,7 +96,7 @@ function watchFunctionRejections() {
  *   errorPage: the site's 500 page, if it has one; bodyLimit: the server's bound on a request body
  */
 function functionStage({ compiled, everyPath, errorPage, bodyLimit, reportFailure }) {
-  watchFunctionRejections()
+  watchFunctionFailures()
   /** @type {Map<string, Middleware[]>} made once a function, not at every request */
   const parsers = new Map([...compiled].map(([id, { config }]) => [id, bodyParsers(config, bodyLimit)]))
 

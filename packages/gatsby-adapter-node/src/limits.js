@@ -32,9 +32,11 @@ async function applyLimits(app, { pressure, bodyLimit, linger, everyPath, held }
     // The event loop's delay is its mean over the last second. A server that holds no other request
     // lagged for something else (its own start, a machine too busy to run it), which has passed: it
     // serves the one request it has, which waits behind nothing. (A freshly started server on a busy
-    // machine answered its first pages 503.) The heap's bound holds whatever the server holds.
+    // machine answered its first pages 503.) The heap's bound holds whatever the server holds: it is
+    // checked here too, as under-pressure checks nothing more once this lets a request through.
     pressureHandler: (request, reply, type) => {
-      if (type === "eventLoopDelay" && held.requests <= 1) return undefined
+      const heapFull = pressure.maxHeapUsedBytes > 0 && app.memoryUsage().heapUsed > pressure.maxHeapUsedBytes
+      if (type === "eventLoopDelay" && held.requests <= 1 && !heapFull) return undefined
       reply.header("retry-after", RETRY_AFTER_SECONDS)
       return Promise.reject(overloaded)
     },

@@ -1,6 +1,7 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { connect, type Socket } from "node:net"
 import os from "node:os"
+import v8 from "node:v8"
 import path from "node:path"
 import { Readable } from "node:stream"
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib"
@@ -806,6 +807,20 @@ test("serves a lone request after its event loop lagged (its own start, a busy m
   }
 })
 
+test("sheds a lone request after a lag all the same when its heap is past its bound", async () => {
+  const lagging = await createServer({ root, pressure: { maxEventLoopDelayMs: 100, maxHeapUsedBytes: 1 } })
+  const port = await listen(lagging)
+  try {
+    await lag(lagging, 100)
+
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`)
+
+    expect(res.status).toBe(503)
+  } finally {
+    await lagging.close()
+  }
+})
+
 // Real sockets from here: what a slow or idle client does to the server.
 async function listen(server: FastifyInstance): Promise<number> {
   await server.listen({ port: 0, host: "127.0.0.1" })
@@ -944,6 +959,18 @@ test("gives requests in flight 10 s after SIGTERM by default, and takes bodies u
 
   expect(shutdownDeadlineMs).toBe(10_000)
   expect(bodyLimit).toBe(1024 * 1024)
+})
+
+test("bounds each worker's heap by its share of the memory, less its caches, not by V8's limit for the machine", () => {
+  const share = os.totalmem() / 16
+  const caches = 2 * 64 * 1024 * 1024
+
+  const { maxHeapUsedBytes } = readSettings({ WEB_CONCURRENCY: "16" })
+
+  expect(maxHeapUsedBytes).toBe(
+    Math.floor(0.9 * Math.min(v8.getHeapStatistics().heap_size_limit, share - caches)),
+  )
+  expect(maxHeapUsedBytes).toBeLessThan(readSettings({ WEB_CONCURRENCY: "1" }).maxHeapUsedBytes)
 })
 
 describe("with the shared cache of rendered pages", () => {

@@ -109,6 +109,9 @@ type TestFixtures = {
   // A path of the site as a link in it names it: under the prefix, in the trailingSlash form.
   at(sitePath: string): string
   serverLog: void
+  // A server of the test's own on the same build (from a copy of its standalone folder), with these
+  // settings: for a test that stops it.
+  ownServer(env: NodeJS.ProcessEnv): Promise<RunningServer>
 }
 
 export const test = base.extend<TestFixtures, WorkerFixtures>({
@@ -155,6 +158,18 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     },
     { scope: "worker", timeout: 60_000 },
   ],
+  ownServer: async ({ site }, use) => {
+    const started: RunningServer[] = []
+    try {
+      await use(async (env) => {
+        const server = await startStandalone(site, env)
+        started.push(server)
+        return server
+      })
+    } finally {
+      await Promise.all(started.map((server) => server.stop()))
+    }
+  },
   baseURL: async ({ server }, use) => use(server.url),
   at: async ({ configuration: { trailingSlash, pathPrefix } }, use) =>
     use((sitePath) => `${pathPrefix}${withTrailingSlash(sitePath, trailingSlash)}`),

@@ -1,11 +1,15 @@
+import { spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { request } from "node:http"
+import { createServer as createNetServer, type AddressInfo } from "node:net"
 import os from "node:os"
 import path from "node:path"
 import { freePort, startServer, type RunningServer } from "test-harness"
 
 // WEB_CONCURRENCY workers on one port, as `npm start` runs them (src/workers.js), on a small build:
-// a file, a slow page, and a Gatsby Function that ends its worker's process.
+// a file, a slow page, and Gatsby Functions that end their worker's process, throw in a timer, or
+// cut their worker off from the primary. With SLOW_LOAD_MS, the engine takes that long to load, as a
+// big site's does: a time to stop it in while it starts.
 
 jest.setTimeout(60_000)
 
@@ -16,11 +20,28 @@ beforeAll(() => {
     "public/index.html": "<h1>Home</h1>",
     "public/page-data/app-data.json": "{}",
     ".cache/page-ssr/lambda.js": `
+      if (process.env.SLOW_LOAD_MS) {
+        console.log("loading the engine")
+        for (const end = Date.now() + Number(process.env.SLOW_LOAD_MS); Date.now() < end;);
+      }
       exports.default = async (req, res) => {
+        console.log("rendering in " + process.pid)
         await new Promise((resolve) => setTimeout(resolve, 500))
         res.send("<h1>slow, from " + process.pid + "</h1>")
       }`,
     ".cache/functions/crash.js": "module.exports = () => process.exit(3)",
+    ".cache/functions/throws-later.js": `
+      module.exports = () => { setTimeout(() => { throw new Error("thrown in a timer") }, 10) }`,
+    // A worker that closes its channel to the primary, then is busy for 5 s before it can exit (as it
+    // does once its channel closes).
+    ".cache/functions/disconnects.js": `
+      module.exports = () => {
+        process.prependListener("disconnect", () => {
+          console.log("cut off from the primary")
+          for (const end = Date.now() + 5000; Date.now() < end;);
+        })
+        process.disconnect()
+      }`,
     ".cache/node-server/routes.json": JSON.stringify({
       buildId: "workers",
       trailingSlash: "always",
@@ -28,10 +49,14 @@ beforeAll(() => {
         { type: "static", path: "/", filePath: "public/index.html", headers: [] },
         { type: "function", path: "/slow/", functionId: "ssr-engine" },
         { type: "function", path: "/api/crash/", functionId: "crash", headers: [] },
+        { type: "function", path: "/api/throws-later/", functionId: "throws-later", headers: [] },
+        { type: "function", path: "/api/disconnects/", functionId: "disconnects", headers: [] },
       ],
       functions: [
         { functionId: "ssr-engine", pathToEntryPoint: ".cache/page-ssr/lambda.js" },
         { functionId: "crash", pathToEntryPoint: ".cache/functions/crash.js" },
+        { functionId: "throws-later", pathToEntryPoint: ".cache/functions/throws-later.js" },
+        { functionId: "disconnects", pathToEntryPoint: ".cache/functions/disconnects.js" },
       ],
       headerRoutes: [],
     }),
@@ -58,6 +83,34 @@ async function startWorkers(env: NodeJS.ProcessEnv = {}): Promise<RunningServer>
   await waitFor(() => server.output().includes("in 2 workers (WEB_CONCURRENCY=2)"))
   return server
 }
+
+// `npm start` in a process group of its own, on a port of 127.0.0.1 that nobody asks (PORT unless said),
+// for tests that stop or fail it before it serves; killed at the test's end if it still runs.
+function spawnStart(env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [path.join(__dirname, "../start.js")], {
+    cwd: root,
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", ...env },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+  let output = ""
+  child.stdout.on("data", (chunk) => (output += chunk))
+  child.stderr.on("data", (chunk) => (output += chunk))
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+  spawned.push({ pid: child.pid!, exited })
+  return { pid: child.pid!, exited, output: () => output }
+}
+const spawned: Array<{ pid: number; exited: Promise<unknown> }> = []
+afterEach(async () => {
+  for (const { pid, exited } of spawned.splice(0)) {
+    try {
+      process.kill(-pid, "SIGKILL")
+    } catch {
+      // It has exited.
+    }
+    await exited
+  }
+})
 
 // A GET on a connection of its own (so that each may go to another worker): its status and body.
 function get(url: string): Promise<{ status: number; body: string }> {
@@ -109,7 +162,7 @@ test("answers from every worker, and each worker's log lines name it", async () 
 test("finishes every worker's requests in flight on SIGTERM, then exits with 0", async () => {
   const server = await startWorkers()
   const inFlight = Array.from({ length: 4 }, () => get(`${server.url}/slow/`))
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  await waitFor(() => server.output().match(/rendering in \d+/g)?.length === 4)
 
   process.kill(server.pid, "SIGTERM")
   const answers = await Promise.all(inFlight)
@@ -132,22 +185,89 @@ test("replaces a worker that dies, and serves on", async () => {
   expect(answers.map(({ status }) => status)).toEqual([200, 200, 200, 200])
 })
 
-test("stops, saying why, when its workers keep dying", async () => {
-  const server = await startWorkers()
+test("serves on, and counts them, while its workers are killed six times in a minute", async () => {
+  const metricsPort = await freePort()
+  const server = await startWorkers({ METRICS_PORT: String(metricsPort) })
+  const listening = () => lines(server).filter((line) => line.msg === "Server listening at " + server.url)
 
-  for (let death = 1; death <= 5; death++) {
-    await get(`${server.url}/api/crash`).catch(() => undefined)
-    // Until the next worker listens (each pause twice the last), or the server stops.
-    await waitFor(
-      () =>
-        lines(server).filter((line) => line.msg === "Server listening at " + server.url).length >=
-          2 + death || server.output().includes("keep dying"),
-    )
+  for (let death = 1; death <= 6; death++) {
+    const { pid } = listening().at(-1)!
+    process.kill(pid as number, "SIGKILL")
+    // Until its replacement listens (each pause twice the last).
+    await waitFor(() => listening().length === 2 + death)
   }
 
-  expect(await server.exited).toBe(1)
-  expect(server.output()).toMatch(/workers keep dying \(5 in 60 s, the last: worker \d+, code 3\): stopping/)
+  expect(server.output()).toMatch(/worker \d+ exited \(signal SIGKILL\); a new one in 3200 ms/)
+  const answers = await Promise.all(Array.from({ length: 4 }, () => get(`${server.url}/`)))
+  expect(answers.map(({ status }) => status)).toEqual([200, 200, 200, 200])
+  expect((await get(`http://127.0.0.1:${metricsPort}/metrics`)).body).toMatch(/^workers_replaced_total 6$/m)
+  expect(await server.stop()).toBe(0)
 })
+
+test("answers 500 for a Gatsby Function that throws in a timer, and replaces the worker it stopped", async () => {
+  const server = await startWorkers()
+
+  const failed = await get(`${server.url}/api/throws-later`)
+  await waitFor(() => /worker \d+ exited \(code 1\); a new one in 100 ms/.test(server.output()))
+
+  expect(failed.status).toBe(500)
+  expect(server.output()).toContain("thrown in a timer")
+  const answers = await Promise.all(Array.from({ length: 4 }, () => get(`${server.url}/`)))
+  expect(answers.map(({ status }) => status)).toEqual([200, 200, 200, 200])
+})
+
+test("stops cleanly, with 0, on a SIGTERM to the whole group while its workers start", async () => {
+  const started = spawnStart({ WEB_CONCURRENCY: "2", SLOW_LOAD_MS: "1500" })
+  await waitFor(() => started.output().match(/loading the engine/g)?.length === 2)
+
+  process.kill(-started.pid, "SIGTERM")
+
+  expect(await started.exited).toBe(0)
+  expect(started.output()).not.toContain("Serving the built site")
+})
+
+test("stops cleanly, with 0, on a SIGTERM while it starts in one process", async () => {
+  const started = spawnStart({ WEB_CONCURRENCY: "1", SLOW_LOAD_MS: "1500" })
+  await waitFor(() => started.output().includes("loading the engine"))
+
+  process.kill(started.pid, "SIGTERM")
+
+  expect(await started.exited).toBe(0)
+})
+
+test("stops cleanly when a worker that it must tell to stop is cut off from it", async () => {
+  const server = await startWorkers()
+  const answer = get(`${server.url}/api/disconnects`).catch((error: Error) => error)
+  await waitFor(() => server.output().includes("cut off from the primary"))
+  // The primary hears that the channel closed (nothing it prints says when).
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+
+  process.kill(server.pid, "SIGTERM")
+
+  expect(await server.exited).toBe(0)
+  expect(server.output()).not.toContain("ERR_IPC_CHANNEL_CLOSED")
+  // The request the worker was busy with when it exited has no answer.
+  expect(await answer).not.toHaveProperty("status")
+})
+
+test.each(["2", "1"])(
+  "says in one line that its PORT is in use, and exits with 1 (WEB_CONCURRENCY=%s)",
+  async (workers) => {
+    const taken = createNetServer()
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve))
+    const { port } = taken.address() as AddressInfo
+    try {
+      const started = spawnStart({ WEB_CONCURRENCY: workers, PORT: String(port) })
+
+      expect(await started.exited).toBe(1)
+      expect(started.output().trim()).toBe(
+        `PORT ${port} is in use on 127.0.0.1 (EADDRINUSE): stop what listens there, or set PORT`,
+      )
+    } finally {
+      taken.close()
+    }
+  },
+)
 
 test("stops with 1, saying so, when a worker cannot start", async () => {
   const empty = mkdtempSync(path.join(os.tmpdir(), "node-adapter-no-build-"))
@@ -159,7 +279,10 @@ test("stops with 1, saying so, when a worker cannot start", async () => {
       deadlineMs: 20_000,
     })
 
-    await expect(started).rejects.toThrow(/No build to serve in[\s\S]*exited \(code 1\) before it served/)
+    const error = await started.catch((thrown: Error) => thrown)
+    // Said once, by the primary, for both workers.
+    expect(String(error).match(/No build to serve in/g)).toHaveLength(1)
+    expect(String(error)).toMatch(/exited \(1\) before answering/)
   } finally {
     rmSync(empty, { recursive: true, force: true })
   }

@@ -95,6 +95,21 @@ test("a function that fails answers with the 500 page, and the server serves on"
   expect(after.status()).toBe(200)
 })
 
+test("a function that throws in a timer answers with the 500 page, and its process stops as Node's does, gracefully", async ({
+  configuration,
+  ownServer,
+}) => {
+  const alone = await ownServer({ WEB_CONCURRENCY: "1" })
+
+  const failed = await fetch(`${alone.url}${configuration.pathPrefix}/api/throws-later`)
+
+  expect(failed.status).toBe(500)
+  expect(await failed.text()).toContain("Internal server error (custom)")
+  expect(await alone.exited).toBe(1)
+  expect(alone.output()).toContain("thrown in a timer, on purpose")
+  expect(alone.output()).toContain("uncaught exception: shutting down")
+})
+
 test("a body over 1 MB gets 413 before the function runs", async ({ request, configuration }) => {
   const response = await request.post(`${configuration.pathPrefix}/api/echo`, {
     headers: { "content-type": "text/plain" },
