@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net"
 import os from "node:os"
 import path from "node:path"
 import { createClient, RESP_TYPES } from "@redis/client"
-import { startRedis, startServer, type RunningRedis, type RunningServer } from "test-harness"
+import { freePort, startRedis, startServer, type RunningRedis, type RunningServer } from "test-harness"
 
 // A fleet: servers of one build, each a process of its own as `npm start` runs it, sharing one Valkey
 // or Redis (REDIS_URL) for their rendered pages. The pages' stand-in engine asks an API of this test's
@@ -232,6 +232,19 @@ test("answers a page while the store answers nothing, once its wait for the stor
   // It asked the store (for the page, then for the lock) and gave each call its 50 ms.
   expect(Number(/store;dur=([\d.]+)/.exec(res.timing ?? "")?.[1])).toBeGreaterThanOrEqual(100)
   await waitFor(() => a.output().includes('"msg":"shared cache: timeout"'))
+})
+
+test("starts and serves with its store down, saying so in a line, and stops with 0", async () => {
+  const closed = await freePort()
+  const a = await startFleetServer(build, { REDIS_URL: `redis://127.0.0.1:${closed}` })
+
+  const res = await get(a, "store-down")
+
+  expect(res.status).toBe(200)
+  await waitFor(() =>
+    a.output().includes(`"detail":"connect ECONNREFUSED 127.0.0.1:${closed}; pages render as without it"`),
+  )
+  expect(await a.stop()).toBe(0)
 })
 
 test("keeps no visitor's cookie or credentials in the store, nor any other header of theirs", async () => {
