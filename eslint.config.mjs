@@ -26,8 +26,9 @@ export default tseslint.config(
     },
   },
   {
-    // CommonJS config and the sharp stand-in, which Node and Gatsby require().
-    files: ["**/*.js"],
+    // CommonJS config and the sharp stand-in, which Node and Gatsby require(), and the lab's script
+    // that loads the Node adapter's modules as the server does.
+    files: ["**/*.js", "**/*.cjs"],
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {

@@ -2,8 +2,9 @@
 const { randomBytes, randomUUID } = require("node:crypto")
 const { mkdirSync, writeFileSync } = require("node:fs")
 const path = require("node:path")
+const { measureWorker } = require("./src/memory")
 const { COMPRESSIBLE, precompress } = require("./src/precompress")
-const { CONDITIONS, ENGINE, ROUTES_FILE } = require("./src/routes")
+const { CONDITIONS, ENGINE, ROUTES_FILE, plainRoutes, sitePrefix } = require("./src/routes")
 const { writeStandalone } = require("./src/standalone")
 
 /**
@@ -60,15 +61,39 @@ const nodeAdapter = () => ({
     // the cache of a page that varies by them (src/response-cache.js), the same in every server of the
     // fleet, and never written to the store.
     const secret = randomBytes(32).toString("base64url")
+    // Most routes of a big site as a line each, the rest as routes (src/routes.js).
+    const pathPrefix = sitePrefix(routes)
+    const { headerSets, routes: indexed } = withHeaderSets(routes)
+    const { plain, rest } = plainRoutes(indexed, pathPrefix)
     writeFileSync(
       ROUTES_FILE,
-      JSON.stringify({ buildId, secret, trailingSlash, routes, functions, headerRoutes }),
+      JSON.stringify({
+        buildId,
+        secret,
+        trailingSlash,
+        pathPrefix,
+        headerSets,
+        plain,
+        routes: rest,
+        functions,
+        headerRoutes,
+      }),
     )
     reporter.info(
       `gatsby-adapter-node: ${routes.length} routes in ${ROUTES_FILE}; serve them with npx gatsby-adapter-node`,
     )
     const compressed = await precompress(path.resolve("public"))
     reporter.info(`gatsby-adapter-node: ${compressed} files of public/ compressed (brotli and gzip)`)
+    // What a worker of this build takes, so that the server runs as many as the memory holds.
+    const measured = measureWorker(process.cwd())
+    if (measured instanceof Error)
+      reporter.warn(
+        `gatsby-adapter-node: a worker of this build could not be measured (${measured.message}); the server counts 512 MiB a worker`,
+      )
+    else
+      reporter.info(
+        `gatsby-adapter-node: a worker of this build takes ${Math.round(measured.restBytes / 2 ** 20)} MiB at rest`,
+      )
     const started = Date.now()
     const standalone = await writeStandalone({ siteDir: process.cwd(), functions: functionsManifest })
     reporter.info(
@@ -77,6 +102,31 @@ const nodeAdapter = () => ({
     )
   },
 })
+
+/**
+ * The routes with each one's headers as the index of a set of them: a site's thousands of routes have a
+ * handful of sets (a page's, a hashed file's, ...), which the routes file would otherwise repeat for
+ * each, as two thirds of its bytes. The server gives every route of a set the same array (src/build.js).
+ * @template {{ headers?: Header[] }} R @param {R[]} routes
+ * @returns {{ headerSets: Header[][], routes: Array<Omit<R, "headers"> & { headers?: number }> }}
+ */
+function withHeaderSets(routes) {
+  /** @type {Map<string, number>} */
+  const index = new Map()
+  /** @type {Header[][]} */
+  const headerSets = []
+  const indexed = routes.map((route) => {
+    if (!route.headers) return /** @type {Omit<R, "headers">} */ (route)
+    const key = JSON.stringify(route.headers)
+    let set = index.get(key)
+    if (set === undefined) {
+      set = headerSets.push(route.headers) - 1
+      index.set(key, set)
+    }
+    return { ...route, headers: set }
+  })
+  return { headerSets, routes: indexed }
+}
 
 /**
  * A brotli or gzip form of a text file, which an earlier build left in public/ (precompress.js) and

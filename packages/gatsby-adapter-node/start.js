@@ -27,13 +27,14 @@ const path = require("node:path")
 const closeWithGrace = require("close-with-grace")
 const { readSettings } = require("./src/env")
 const { createLogger } = require("./src/logs")
-const { createServer } = require("./src/server")
 const { onPrimaryShutdown, relayRecoveries, reportStartFailure, runPrimary } = require("./src/workers")
 
 /** @param {import("./src/env").Settings} settings */
 async function serve(settings) {
   const { port, host, metricsPort, shutdownDeadlineMs } = settings
   const inCluster = cluster.isWorker
+  // Here, not above: a primary of workers serves nothing, and holds none of it.
+  const { createServer } = require("./src/server")
   // Loaded only when asked for: off, metrics cost no memory.
   const { createMetrics, metricsServer } = metricsPort === undefined ? {} : require("./src/metrics")
   const metrics = createMetrics?.()
@@ -118,7 +119,9 @@ async function serve(settings) {
     listening.log.info(`Prometheus metrics on http://${host}:${at}/metrics (METRICS_PORT=${at})`)
   }
   const { port: actual } = /** @type {import("node:net").AddressInfo} */ (listening.server.address())
-  listening.log.info(`Serving the built site on http://${shown}:${actual}/ (HOST=${host}, PORT=${actual})`)
+  listening.log.info(
+    `Serving the built site on http://${shown}:${actual}/ (HOST=${host}, PORT=${actual}), in one process (${settings.workersWhy})`,
+  )
 }
 
 async function main() {

@@ -6,6 +6,7 @@ import { benchFiles } from "./file-rows"
 import { CONNECTIONS, load, median, sum, type Load } from "./load"
 import { buildVariant, variants } from "./builds"
 import { startLabServer, startUpstream, type LabServer } from "./upstream-process"
+import { benchPages } from "./big"
 import { benchWorkers } from "./workers"
 
 // `npm run bench`: /ssr/ held against the guide's page as written and against the site without its
@@ -71,6 +72,12 @@ function fileServers(servers: Record<string, RunningServer>): Record<string, str
 }
 
 async function main(): Promise<void> {
+  // --pages N (or N,M,...): generated sites of that many pages (big.ts), alone.
+  const pages = process.argv.find((arg) => arg.startsWith("--pages"))
+  if (pages) {
+    const value = pages.includes("=") ? pages.split("=")[1] : process.argv[process.argv.indexOf(pages) + 1]
+    return benchPages((value ?? "10000").split(",").map(Number))
+  }
   // --ab: every twin in lab/builds.ts; --ab=fetch,no-links: those. The guide's page, the twin without
   // a Head and the twin on React 18 always: they are what the site is held to.
   const ab = process.argv.find((arg) => arg.startsWith("--ab"))

@@ -1,7 +1,7 @@
 // @ts-check
-// The answer at an address, in Gatsby's order (routes.js): the first of its candidates that answers,
-// a redirect whose conditions hold, or the page, file or Gatsby Function there; with no route, a
-// redirect that ignores case, or the 404 page (errors.js).
+// The answer at a request's address (routes.js's addressFinder), in Gatsby's order: the first of its
+// candidates that answers, a redirect whose conditions hold, or the page, file or Gatsby Function
+// there; with no route, a redirect that ignores case, or the 404 page (errors.js).
 const { sendNotFound, plainError } = require("./errors")
 const { sendTrailingSlashRedirect } = require("./redirects")
 const routes = require("./routes")
@@ -12,21 +12,33 @@ const { FILE_METHODS } = require("./static")
  * @typedef {import("fastify").FastifyReply} FastifyReply
  * @typedef {import("./routes").Address} Address
  * @typedef {import("./routes").Candidate} Candidate
- * @typedef {import("./static").FileEntry} FileEntry
  * @typedef {import("./metrics").AnswerKind} AnswerKind
  */
 
 /**
- * @param {{ build: import("./build").LoadedBuild, table: Address[], fileOf: Map<Candidate, FileEntry>,
+ * @param {{ build: import("./build").LoadedBuild, table: Address[], finder: ReturnType<typeof routes.addressFinder>,
  *   redirect: ReturnType<typeof import("./redirects").redirectStage>,
  *   runFunction: ReturnType<typeof import("./functions").functionStage>,
  *   renderPage: ReturnType<typeof import("./engine").engineStage>["renderPage"],
- *   sendFile: ReturnType<typeof import("./static").fileStore>["send"],
+ *   files: ReturnType<typeof import("./static").fileStore>,
  *   answeredAs: (request: FastifyRequest, kind: AnswerKind) => void }} stages
  *   answeredAs: told how each request is being answered, for the metrics
  */
-function dispatcher({ build, table, fileOf, redirect, runFunction, renderPage, sendFile, answeredAs }) {
+function dispatcher({ build, table, finder, redirect, runFunction, renderPage, files, answeredAs }) {
+  const { find } = finder
   const caselessRedirect = routes.caselessRedirects(table)
+
+  /**
+   * Every request the framework routes: to the address it is at, or the 404 page.
+   * @param {FastifyRequest} request @param {FastifyReply} reply @returns {unknown}
+   */
+  const handle = (request, reply) => {
+    const found = find(request.url)
+    if (found === "too long") return plainError(reply, 414)
+    if (found === "malformed") return plainError(reply, 400)
+    if (!found) return notFound(request, reply)
+    return dispatch(found.address, Object.assign(request, { params: found.params }), reply)
+  }
 
   /**
    * @param {Address} address @param {FastifyRequest} request @param {FastifyReply} reply
@@ -66,12 +78,12 @@ function dispatcher({ build, table, fileOf, redirect, runFunction, renderPage, s
           vary: address.vary,
         })
       }
-      const entry = fileOf.get(candidate)
+      const entry = files.known(candidate) ?? (await files.lookUp(candidate, address.vary))
       // A file that the routes name and public/ lacks.
       answeredAs(request, entry ? "file" : "not-found")
       if (!entry) return sendNotFound(build, reply)
       reply.hijack()
-      return sendFile(entry, request.raw, reply.raw)
+      return files.send(entry, request.raw, reply.raw)
     }
     return notFound(request, reply)
   }
@@ -86,7 +98,7 @@ function dispatcher({ build, table, fileOf, redirect, runFunction, renderPage, s
     return sendNotFound(build, reply)
   }
 
-  return { dispatch, notFound }
+  return { handle, notFound }
 }
 
 module.exports = { dispatcher }

@@ -3,7 +3,8 @@
 // value it cannot use.
 const { isIP } = require("node:net")
 const os = require("node:os")
-const v8 = require("node:v8")
+const path = require("node:path")
+const { defaultHeapBound, defaultWorkerCount, processMemory, readWorkerSize } = require("./memory")
 
 // Node's timers take at most 2^31 - 1 ms; past that a timeout becomes 1 ms.
 const MAX_TIMER_MS = 2 ** 31 - 1
@@ -12,7 +13,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
  * @typedef {{ port: number, host: string, accessLog: boolean, logFormat: import("./logs").LogFormat, keepAliveMs: number, shutdownDeadlineMs: number,
  *   bodyLimit: number, countryHeader: string | undefined, trustProxy: false | string[] | TrustHops,
  *   maxEventLoopDelayMs: number, maxHeapUsedBytes: number, cacheBytes: number, maxInFlight: number,
- *   fileMemoryBytes: number, metricsPort: number | undefined, backlog: number, workers: number,
+ *   fileMemoryBytes: number, metricsPort: number | undefined, backlog: number, workers: number, workersWhy: string,
  *   redisUrl: string | undefined, redisTimeoutMs: number,
  *   siteDir: string | undefined }} Settings
  */
@@ -64,8 +65,15 @@ function readSettings(env) {
     0,
   )
   // Worker processes on the one port (src/workers.js), as Heroku and Render name the setting: by
-  // default one per core, as many as the memory holds.
-  const workers = wholeNumber(env, "WEB_CONCURRENCY", defaultWorkers(), 1024, "processes")
+  // default one per core, as many as the memory holds of what a worker of this build takes (memory.js).
+  const siteDir = env.SITE_DIR || undefined
+  const byDefault = defaultWorkerCount({
+    cores: os.availableParallelism(),
+    memory: processMemory(),
+    size: readWorkerSize(path.resolve(siteDir ?? process.cwd())),
+    cachesBytes: cacheBytes + fileMemoryBytes,
+  })
+  const workers = wholeNumber(env, "WEB_CONCURRENCY", byDefault.workers, 1024, "processes")
   return {
     port,
     // Every interface by default, as a container needs; HOST=127.0.0.1 keeps it to this machine.
@@ -111,6 +119,10 @@ function readSettings(env) {
     // 1, 3, 7 s... to try again.
     backlog: wholeNumber(env, "LISTEN_BACKLOG", 4096, 2 ** 31 - 1, "connections"),
     workers,
+    // Why that many, for the line that says where it serves.
+    workersWhy: env.WEB_CONCURRENCY
+      ? `WEB_CONCURRENCY=${workers}`
+      : `WEB_CONCURRENCY unset: ${byDefault.why}`,
     // The Valkey or Redis that a fleet's servers share their rendered pages in (src/shared-cache.js),
     // as platforms name it; unset, each server keeps its own.
     redisUrl: redisUrl(env.REDIS_URL),
@@ -118,31 +130,8 @@ function readSettings(env) {
     redisTimeoutMs: wholeNumber(env, "REDIS_TIMEOUT_MS", 50, MAX_TIMER_MS, "milliseconds"),
     // The site's folder, when it is not the current one. A setting, not an argument: a
     // wrapper (a cluster, a process manager) may pass arguments of its own.
-    siteDir: env.SITE_DIR || undefined,
+    siteDir,
   }
-}
-
-// A worker at rest takes about 220 MB (docs/benchmarks.md), its caches up to 128 MiB more by default
-// (RESPONSE_CACHE_BYTES, FILE_MEMORY_BYTES), and its renders some: each gets 512 MiB of the memory the
-// process may use (a container's limit, or the machine's), and none a core another has.
-const MEMORY_PER_WORKER = 512 * 1024 * 1024
-function defaultWorkers() {
-  return Math.max(1, Math.min(os.availableParallelism(), Math.floor(processMemory() / MEMORY_PER_WORKER)))
-}
-
-// The memory the server may use: a container's limit (cgroup), or the machine's.
-function processMemory() {
-  const constrained = process.constrainedMemory()
-  return constrained > 0 && constrained < os.totalmem() ? constrained : os.totalmem()
-}
-
-// 90% of a worker's heap: its share of the memory less what its caches may hold (at least a quarter
-// of the share), within V8's limit.
-/** @param {number} workers @param {number} cachesBytes */
-function defaultHeapBound(workers, cachesBytes) {
-  const share = processMemory() / workers
-  const heap = Math.max(share - cachesBytes, share / 4)
-  return Math.floor(0.9 * Math.min(v8.getHeapStatistics().heap_size_limit, heap))
 }
 
 /**

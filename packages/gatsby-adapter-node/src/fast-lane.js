@@ -13,26 +13,26 @@ const { MAX_URL_LENGTH, splitUrl } = require("./routes")
  * @typedef {import("node:http").ServerResponse} ServerResponse
  * @typedef {import("./routes").Address} Address
  * @typedef {import("./routes").Candidate} Candidate
- * @typedef {import("./static").FileEntry} FileEntry
+ * @typedef {Extract<Candidate, { kind: "file" }>} FileCandidate
  * @typedef {(req: IncomingMessage, res: ServerResponse) => void} Handler
  */
 
 /**
- * @param {{ table: Address[], fileOf: Map<Candidate, FileEntry>, trailingSlash: import("./routes").TrailingSlash,
- *   sendFile: (entry: FileEntry, req: IncomingMessage, res: ServerResponse) => void,
+ * @param {{ fixed: (pathname: string) => Address | undefined, trailingSlash: import("./routes").TrailingSlash,
+ *   files: ReturnType<typeof import("./static").fileStore>,
  *   answerFromCache: (req: IncomingMessage, res: ServerResponse) => boolean,
  *   access?: import("./logs").AccessLog, clientAddress: (req: IncomingMessage) => string,
  *   metrics?: import("./metrics").Metrics, maxInFlight: number, held: { requests: number },
  *   listening: () => boolean }} options
- *   fileOf: what is known of each file that a route names; maxInFlight: how many requests past this lane
+ *   fixed: the address with no params of a path (routes.js); files: the files of public/; maxInFlight: how many requests past this lane
  *   may be answered at once (0: no bound); held: the count of those being answered, which this lane
  *   keeps (limits.js reads it); listening: whether the server still takes connections
  * @param {Handler} next fastify's handler
  * @returns {Handler}
  */
 function fastLane(options, next) {
-  const { sendFile, answerFromCache, access, metrics, maxInFlight, held, listening } = options
-  const files = filesByPath(options.table, options.fileOf, options.trailingSlash)
+  const { fixed, trailingSlash, files, answerFromCache, access, metrics, maxInFlight, held, listening } =
+    options
   // Counts an answer of this lane once it is sent.
   /** @param {import("./metrics").AnswerKind} kind @param {ServerResponse} res */
   const count = (kind, res) => {
@@ -42,7 +42,10 @@ function fastLane(options, next) {
       metrics.answered(kind, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9),
     )
   }
-  /** @param {IncomingMessage} req @param {ServerResponse} res @returns {boolean} answered */
+  /**
+   * @param {IncomingMessage} req @param {ServerResponse} res
+   * @returns {boolean} answered, or taken to answer once its file is looked up on disk
+   */
   const answered = (req, res) => {
     if (!listening() || (req.method !== "GET" && req.method !== "HEAD")) return false
     const url = req.url ?? ""
@@ -53,16 +56,40 @@ function fastLane(options, next) {
       req.headers["transfer-encoding"]
     )
       return false
-    const entry = files.get(splitUrl(url)[0])
-    if (entry) sendFile(entry, req, res)
-    else if (answerFromCache(req, res)) metrics?.cacheLookup("hit")
+    const at = fileAt(splitUrl(url)[0])
+    const entry = at && files.known(at)
+    // A file asked for the first time: looked up, then this request goes through the lane again.
+    if (entry === undefined && at) {
+      files.lookUp(at, []).then(
+        () => handler(req, res),
+        () => res.destroy(),
+      )
+      return true
+    }
+    if (entry) files.send(entry, req, res)
+    else if (!at && answerFromCache(req, res)) metrics?.cacheLookup("hit")
+    // A file that public/ lacks: the framework answers 404.
     else return false
     // Both are answered by now, and their ends not yet sent.
     access?.(req, res, nextRequestId(), options.clientAddress(req))
     count(entry ? "file" : "cached", res)
     return true
   }
-  return (req, res) => {
+  /**
+   * The file at a path, where nothing but a file answers it (no redirect, no condition), and only at
+   * its one address: a file's name, a page's under trailingSlash.
+   * @param {string} pathname @returns {FileCandidate | undefined}
+   */
+  const fileAt = (pathname) => {
+    const address = fixed(pathname)
+    const candidate = address?.candidates.length === 1 ? address.candidates[0] : undefined
+    if (candidate?.kind !== "file" || address?.vary.length) return undefined
+    const slash = pathname.length > 1 && pathname.endsWith("/")
+    if (!candidate.page || pathname === "/") return slash ? undefined : candidate
+    return trailingSlash === "ignore" || slash === (trailingSlash === "always") ? candidate : undefined
+  }
+  /** @type {Handler} */
+  const handler = (req, res) => {
     if (answered(req, res)) return
     // Past the bound, a quick 503 rather than a wait behind the others (say, on a hanging API).
     if (maxInFlight && held.requests >= maxInFlight) {
@@ -74,30 +101,7 @@ function fastLane(options, next) {
     res.once("close", () => held.requests--)
     next(req, res)
   }
-}
-
-/**
- * The files that the lane answers, by path: each at its one address (a page's under trailingSlash),
- * where nothing but the file answers.
- * @param {Address[]} table @param {Map<Candidate, FileEntry>} fileOf @param {import("./routes").TrailingSlash} trailingSlash
- */
-function filesByPath(table, fileOf, trailingSlash) {
-  /** @type {Map<string, FileEntry>} */
-  const byPath = new Map()
-  for (const { url, candidates, vary } of table) {
-    const entry = candidates.length === 1 && !vary.length ? fileOf.get(candidates[0]) : undefined
-    if (!entry || /[:*]/.test(url)) continue
-    const paths =
-      candidates[0].kind !== "file" || !candidates[0].page || url === "/"
-        ? [url]
-        : trailingSlash === "always"
-          ? [`${url}/`]
-          : trailingSlash === "never"
-            ? [url]
-            : [url, `${url}/`]
-    for (const at of paths) byPath.set(at, entry)
-  }
-  return byPath
+  return handler
 }
 
 module.exports = { fastLane }

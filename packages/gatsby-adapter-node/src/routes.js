@@ -3,6 +3,7 @@
 // answers an address, which redirect fires, and a page's one address under trailingSlash.
 const path = require("node:path")
 const FindMyWay = require("find-my-way")
+const { LRUCache } = require("lru-cache")
 
 /**
  * @typedef {import("gatsby").RoutesManifest[number]} ManifestRoute
@@ -12,8 +13,11 @@ const FindMyWay = require("find-my-way")
  * @typedef {{ force?: boolean, ignoreCase?: boolean, conditions?: Record<string, unknown> }} RedirectOptions
  * @typedef {{ key: string, value: string }} Header
  * @typedef {"always" | "never" | "ignore"} TrailingSlash
- * @typedef {{ buildId?: string, secret?: string, trailingSlash: TrailingSlash, pathPrefix: string, routes: Array<FileRoute | FunctionRoute | RedirectRoute>,
- *   functions: Array<{ functionId: string, pathToEntryPoint: string }>, headerRoutes: Array<{ path: string, headers: Header[] }> }} Build
+ * @typedef {{ buildId?: string, secret?: string, trailingSlash: TrailingSlash, pathPrefix?: string, routes: Array<FileRoute | FunctionRoute | RedirectRoute>,
+ *   plain?: string, headerSets?: Header[][], functions: Array<{ functionId: string, pathToEntryPoint: string }>,
+ *   headerRoutes: Array<{ path: string, headers: Header[] }> }} Build
+ *   plain: the plain routes, one a line (plainRoutes); headerSets: the sets of headers that routes name
+ *   by their index
  * @typedef {{ kind: "file", route: FileRoute, page: boolean, headers: Record<string, string> }
  *   | { kind: "engine", route: FunctionRoute, page: boolean }
  *   | { kind: "function", route: FunctionRoute }
@@ -34,6 +38,15 @@ const CONDITIONS = ["country", "language"]
 // Longer URLs get 414; nginx's default allows about as much in a request line.
 const MAX_URL_LENGTH = 8 * 1024
 
+// The address pattern a route is at: a file's name under the prefix; anything else at its path as a
+// router takes it.
+/** @param {ManifestRoute} route @param {string} prefix */
+function addressOf(route, prefix) {
+  return route.type === "static" && !route.filePath.endsWith("/index.html")
+    ? fileUrl(prefix, route.filePath)
+    : routerUrl(route.path)
+}
+
 // Gatsby's paths as a router takes them: no trailing slash (a page answers at both forms, and
 // trailingSlash picks one), and a wildcard without its name or a slash after it.
 /** @param {string} gatsbyPath */
@@ -48,7 +61,7 @@ function routerUrl(gatsbyPath) {
  * @param {Build} build @param {string | undefined} countryHeader @returns {Address[]}
  */
 function routeTable(build, countryHeader) {
-  const prefix = sitePrefix(build.routes)
+  const prefix = build.pathPrefix ?? sitePrefix(build.routes)
   /** @type {Map<string, { redirects: RedirectRoute[], route?: Candidate, wildcardBase?: Candidate }>} */
   const byUrl = new Map()
   /** @param {string} url */
@@ -60,10 +73,7 @@ function routeTable(build, countryHeader) {
   for (const route of build.routes) {
     // A redirect from another domain (createRedirect with a full URL) is for a CDN, not this server.
     if (!route.path.startsWith("/")) continue
-    const url =
-      route.type === "static" && !route.filePath.endsWith("/index.html")
-        ? fileUrl(prefix, route.filePath)
-        : routerUrl(route.path)
+    const url = addressOf(route, prefix)
     const entry = at(url)
     if (route.type === "redirect") {
       entry.redirects.push(route)
@@ -90,10 +100,19 @@ function routeTable(build, countryHeader) {
   })
 }
 
-// Headers as the reply takes them, made once rather than at every request.
+/** @type {WeakMap<Header[], Record<string, string>>} */
+const headerObjects = new WeakMap()
+
+// Headers as the reply takes them, made once for every route that has the same (build.js gives them
+// one array), rather than once a route or at every request.
 /** @param {Header[]} headers */
 function headerObject(headers) {
-  return Object.fromEntries(headers.map(({ key, value }) => [key, value]))
+  let object = headerObjects.get(headers)
+  if (!object) {
+    object = Object.fromEntries(headers.map(({ key, value }) => [key, value]))
+    headerObjects.set(headers, object)
+  }
+  return object
 }
 
 /** @param {RedirectRoute} route @returns {Candidate} */
@@ -116,8 +135,13 @@ function candidate(route) {
 }
 
 // The request headers that an address's answer depends on, for caches in front (Vary).
+// One array for the addresses that vary by nothing, most of a big site's.
+/** @type {string[]} */
+const NO_HEADERS = []
+
 /** @param {Candidate[]} candidates @param {string | undefined} countryHeader */
 function conditionHeaders(candidates, countryHeader) {
+  if (!candidates.some((c) => c.kind === "redirect")) return NO_HEADERS
   const keys = new Set(
     candidates.flatMap((c) => (c.kind === "redirect" ? Object.keys(c.route.conditions ?? {}) : [])),
   )
@@ -131,7 +155,9 @@ function conditionHeaders(candidates, countryHeader) {
 // the page-data of a client-only route, which the browser asks for by its file name ([...]).
 /** @param {string} prefix @param {string} filePath */
 function fileUrl(prefix, filePath) {
-  return `${prefix}/${path.posix.relative("public", filePath)}`
+  return filePath.startsWith("public/")
+    ? `${prefix}${filePath.slice("public".length)}`
+    : `${prefix}/${path.posix.relative("public", filePath)}`
 }
 
 // The pathPrefix that the build's paths carry (gatsby build --prefix-paths), or "": app-data.json is
@@ -142,6 +168,172 @@ function sitePrefix(routes) {
     (route) => route.type === "static" && route.filePath === "public/page-data/app-data.json",
   )
   return appData ? appData.path.slice(0, -"/page-data/app-data.json".length) : ""
+}
+
+// Plain routes, most of a big site's (a page of its own, its page-data, a file, a server-rendered or
+// deferred page), each the only route at a fixed address whose file is where its path says: written at
+// build time as a line each, a letter and the path (plainRoutes), and held by the server as a Map from
+// each address to where its line is, a few dozen bytes a route; a route is made of its line when asked
+// for (plainIndex), and the last ones asked for are kept. The letters: p a page's file, f another file
+// (each with the index of its set of headers), e a page that the engine renders, d a deferred one.
+// Addresses made of a line and kept, at most.
+const PLAIN_KEPT = 10_000
+
+/**
+ * At build time: the routes that a line each describes, and the rest, as routes.
+ * @template {ManifestRoute & { headers?: unknown }} R @param {R[]} routes with their headers as the index of a set
+ * @param {string} prefix the site's path prefix (sitePrefix)
+ * @returns {{ plain: string, rest: R[] }}
+ */
+function plainRoutes(routes, prefix) {
+  /** @type {Map<string, number>} */
+  const routesAt = new Map()
+  /** @type {Set<string>} */
+  const wildcardBases = new Set()
+  for (const route of routes) {
+    if (!route.path.startsWith("/")) continue
+    const url = addressOf(route, prefix)
+    routesAt.set(url, (routesAt.get(url) ?? 0) + 1)
+    if (url.endsWith("/*")) wildcardBases.add(url.slice(0, -2) || "/")
+  }
+  /** @param {R} route @returns {string | undefined} its line, where it is plain */
+  const line = (route) => {
+    if (!route.path.startsWith("/")) return undefined
+    const url = addressOf(route, prefix)
+    if (/[:*]/.test(url) || routesAt.get(url) !== 1 || wildcardBases.has(url) || !url.startsWith(prefix))
+      return undefined
+    const keys = Object.keys(route)
+    if (route.type === "static" && typeof route.headers === "number" && keys.length === 4) {
+      const page = route.filePath.endsWith("/index.html")
+      if (route.filePath !== plainFile(url, prefix, page)) return undefined
+      return `${page ? "p" : "f"}${route.headers}\t${page ? route.path : url}`
+    }
+    if (
+      route.type === "function" &&
+      route.functionId === ENGINE &&
+      keys.every((key) => ENGINE_KEYS.includes(key))
+    )
+      return `${route.cache ? "d" : "e"}\t${route.path}`
+    return undefined
+  }
+  /** @type {string[]} */
+  const lines = []
+  /** @type {R[]} */
+  const rest = []
+  for (const route of routes) {
+    const plain = line(route)
+    if (plain) lines.push(plain)
+    else rest.push(route)
+  }
+  return { plain: lines.join("\n"), rest }
+}
+
+// What an engine's route may have to be plain.
+const ENGINE_KEYS = ["type", "path", "functionId", "cache"]
+
+// Where a plain route's file is: a page's index.html in its folder, another file at its name.
+/** @param {string} url @param {string} prefix @param {boolean} page */
+function plainFile(url, prefix, page) {
+  const rest = url.slice(prefix.length)
+  return page ? `public${rest === "/" || rest === "" ? "/" : `${rest}/`}index.html` : `public${rest}`
+}
+
+/**
+ * At start: the plain routes of the build, by address, each made of its line when asked for.
+ * @param {Build} build @returns {(url: string) => Address | undefined}
+ */
+function plainIndex(build) {
+  const plain = build.plain ?? ""
+  const prefix = build.pathPrefix ?? ""
+  /** @type {Map<string, number>} an address and where its line starts */
+  const lineAt = new Map()
+  for (let start = 0; start < plain.length;) {
+    const end = plain.indexOf("\n", start)
+    const tab = plain.indexOf("\t", start)
+    const at = end === -1 ? plain.length : end
+    const code = plain[start]
+    const pathOrUrl = plain.slice(tab + 1, at)
+    lineAt.set(code === "f" ? pathOrUrl : routerUrl(pathOrUrl), start)
+    start = at + 1
+  }
+  /** @type {LRUCache<string, Address>} */
+  const made = new LRUCache({ max: PLAIN_KEPT })
+  return (url) => {
+    const found = made.get(url)
+    if (found) return found
+    const start = lineAt.get(url)
+    if (start === undefined) return undefined
+    const end = plain.indexOf("\n", start)
+    const tab = plain.indexOf("\t", start)
+    const code = plain[start]
+    const gatsbyPath = plain.slice(tab + 1, end === -1 ? plain.length : end)
+    /** @type {FileRoute | FunctionRoute} */
+    const route =
+      code === "p" || code === "f"
+        ? {
+            type: "static",
+            path: gatsbyPath,
+            filePath: plainFile(url, prefix, code === "p"),
+            headers: (build.headerSets ?? [])[Number(plain.slice(start + 1, tab))] ?? [],
+          }
+        : { type: "function", path: gatsbyPath, functionId: ENGINE, ...(code === "d" && { cache: true }) }
+    const address = { url, candidates: [candidate(route)], vary: NO_HEADERS }
+    made.set(url, address)
+    return address
+  }
+}
+
+// Past this, a dynamic segment (a breed) gets 414 without asking the page, as fastify's router did.
+const MAX_PARAM_LENGTH = 100
+
+/**
+ * The address a request's path is at, as a router finds it (decoded as find-my-way decodes it, either
+ * form of a trailing slash): fixed addresses, most of a big site's, in a Map, which holds each in a
+ * few dozen bytes; the addresses with params or a wildcard in a router (find-my-way), which holds
+ * each in kilobytes, in the order Gatsby lists them.
+ * @param {Address[]} table @param {(url: string) => Address | undefined} [plain] the build's plain routes (plainIndex)
+ * @returns {{ find: (url: string) => { address: Address, params: Record<string, string | undefined> } | "too long" | "malformed" | undefined,
+ *   fixed: (pathname: string) => Address | undefined }} find: the address of a request's URL; fixed: the
+ *   address with no params of a path as it is (not decoded), either form of its trailing slash
+ */
+function addressFinder(table, plain = () => undefined) {
+  /** @type {Map<string, Address>} */
+  const exact = new Map()
+  /** @type {import("find-my-way").Instance<import("find-my-way").HTTPVersion.V1>} */
+  const patterns = FindMyWay({
+    ignoreTrailingSlash: true,
+    maxParamLength: MAX_PARAM_LENGTH,
+    // Found, with no store: a segment too long.
+    onMaxParamLength: () => {},
+  })
+  for (const address of table) {
+    if (/[:*]/.test(address.url)) patterns.on("GET", address.url, () => {}, address)
+    else exact.set(address.url, address)
+  }
+  /** @param {string} pathname */
+  const fixed = (pathname) => {
+    const url = pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname
+    return exact.get(url) ?? plain(url)
+  }
+  /** @param {string} url */
+  const find = (url) => {
+    // Decoded as find-my-way decodes a path (decodeURI: %2F stays a %2F, not a slash).
+    const end = url.search(/[?#]/)
+    const raw = end === -1 ? url : url.slice(0, end)
+    let pathname
+    try {
+      pathname = raw.includes("%") ? decodeURI(raw) : raw
+    } catch {
+      return "malformed"
+    }
+    const address = fixed(pathname)
+    if (address) return { address, params: {} }
+    const found = patterns.find("GET", url)
+    if (!found) return undefined
+    if (!found.store) return "too long"
+    return { address: /** @type {Address} */ (found.store), params: found.params }
+  }
+  return { find, fixed }
 }
 
 // Redirects that ignore case (Gatsby's default), for an address that no route matched as it was
@@ -270,6 +462,10 @@ module.exports = {
   ENGINE,
   CONDITIONS,
   routeTable,
+  plainRoutes,
+  plainIndex,
+  sitePrefix,
+  addressFinder,
   caselessRedirects,
   conditionsHold,
   answersAt,

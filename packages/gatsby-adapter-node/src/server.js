@@ -119,11 +119,11 @@ async function createServer({
     everyPath: everyPathHeaders,
     memoryBytes: fileMemoryBytes,
   })
-  const fileOf = files.entries(table)
-  const { dispatch, notFound } = dispatcher({
+  const finder = routes.addressFinder(table, routes.plainIndex(build))
+  const { handle, notFound } = dispatcher({
     build,
     table,
-    fileOf,
+    finder,
     redirect: redirectStage(countryKey),
     runFunction: functionStage({
       compiled: build.compiled,
@@ -133,7 +133,7 @@ async function createServer({
       reportFailure,
     }),
     renderPage: engine.renderPage,
-    sendFile: files.send,
+    files,
     answeredAs: (request, kind) => kindOf.set(request.raw, kind),
   })
 
@@ -147,10 +147,9 @@ async function createServer({
     front: (framework, listening) =>
       fastLane(
         {
-          table,
-          fileOf,
+          fixed: finder.fixed,
           trailingSlash: build.trailingSlash,
-          sendFile: files.send,
+          files,
           answerFromCache: engine.answerFromCache,
           access,
           clientAddress,
@@ -182,13 +181,10 @@ async function createServer({
     kindOf.set(request.raw, "health")
     return reply.header("cache-control", "no-store").send("ok\n")
   })
-  for (const address of table) {
-    app.route({
-      method: app.supportedMethods,
-      url: address.url,
-      handler: (request, reply) => dispatch(address, request, reply),
-    })
-  }
+  // Every other path, to the address it is at (dispatch.js): one route of the framework's for all of
+  // them, rather than one an address, which held kilobytes and took a fifth of a millisecond to add
+  // each (a site of 10,000 pages started in 6.6 s, with 850 MB).
+  app.route({ method: app.supportedMethods, url: "/*", handler: handle })
   app.setNotFoundHandler(notFound)
   app.setErrorHandler(
     errorHandler({

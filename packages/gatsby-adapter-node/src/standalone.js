@@ -15,6 +15,7 @@ const {
   writeFileSync,
 } = require("node:fs")
 const path = require("node:path")
+const { WORKER_FILE } = require("./memory")
 const { ROUTES_FILE } = require("./routes")
 
 // Where the build writes it, beside the routes file, so that `gatsby clean` removes it with the rest.
@@ -76,6 +77,8 @@ async function writeStandalone({ siteDir, functions }) {
   const routesFile = path.join(outDir, siteRel, ROUTES_FILE)
   mkdirSync(path.dirname(routesFile), { recursive: true })
   copyFileSync(path.join(siteDir, ROUTES_FILE), routesFile)
+  if (existsSync(path.join(siteDir, WORKER_FILE)))
+    copyFileSync(path.join(siteDir, WORKER_FILE), path.join(outDir, siteRel, WORKER_FILE))
   const siteAt = siteRel
     ? `require("node:path").join(__dirname, ${JSON.stringify(siteRel.split(path.sep).join("/"))})`
     : "__dirname"

@@ -1,14 +1,15 @@
 // @ts-check
-// Files of public/. Every file that the routes name is known from the start: its type, length,
-// validators, the headers Gatsby gave it and which compressed forms the build wrote beside it
-// (precompress.js), so that a request makes no look-up on disk, let alone one that fails. The bodies of
-// small files are kept in memory once asked for, within a bound in bytes (lru-cache); larger ones stream
-// from disk. A client that has the file gets 304 (fresh), one that asks for a range 206
-// (range-parser), one that accepts brotli or gzip that form (@fastify/accept-negotiator).
+// Files of public/. A file that a route names is looked up on disk once, at its first request (its
+// length, validators, and which compressed forms the build wrote beside it, precompress.js), not at
+// start: a site of many thousand pages starts without a look-up for each, and holds what it learnt of
+// the files asked for, each a few numbers and strings beside the headers that every file of its kind
+// shares. The bodies of small files are kept in memory once asked for, within a bound in bytes
+// (lru-cache); larger ones stream from disk. A client that has the file gets 304 (fresh), one that asks
+// for a range 206 (range-parser), one that accepts brotli or gzip that form (@fastify/accept-negotiator).
 // It answers on Node's request and response, so that files are served the same way before the
 // framework (server.js's fast lane) and from a route.
-const { createReadStream, statSync } = require("node:fs")
-const { readFile } = require("node:fs/promises")
+const { createReadStream } = require("node:fs")
+const { readFile, stat } = require("node:fs/promises")
 const path = require("node:path")
 const { pipeline } = require("node:stream")
 const { negotiate } = require("@fastify/accept-negotiator")
@@ -16,16 +17,16 @@ const fresh = require("fresh")
 const { LRUCache } = require("lru-cache")
 const mime = require("mime-types")
 const parseRange = require("range-parser")
-const { notModifiedHeaders } = require("./not-modified")
 const { COMPRESSIBLE } = require("./precompress")
 
 /**
  * @typedef {import("node:http").IncomingMessage} IncomingMessage
  * @typedef {import("node:http").ServerResponse} ServerResponse
  * @typedef {Extract<import("./routes").Candidate, { kind: "file" }>} FileCandidate
- * @typedef {{ file: string, size: number, headers: Record<string, string> }} Form a file's bytes, as sent
- * @typedef {{ identity: Form, br?: Form, gzip?: Form, encodings: string[], notModified: Record<string, string>,
- *   validators: { etag: string, "last-modified": string } }} FileEntry
+ * @typedef {{ file: string, size: number, encoding?: "br" | "gzip" }} Form a file's bytes, as sent
+ * @typedef {{ identity: Form, br?: Form, gzip?: Form, encodings: Array<"br" | "gzip">,
+ *   shared: { headers: string[], notModified: string[] }, validators: { etag: string, "last-modified": string } }} FileEntry
+ *   shared: the headers every file of its kind has (name, value, name, value...), for a 200 and a 304
  */
 
 const FILE_METHODS = ["GET", "HEAD"]
@@ -53,50 +54,84 @@ function fileStore({ publicDir, everyPath, memoryBytes }) {
   const loading = new Map()
   /** @type {Map<string, string | null>} an Accept-Encoding header and the forms there are → the form to send */
   const negotiated = new Map()
+  /** @type {WeakMap<FileCandidate, FileEntry | null>} what is known of each file asked for; null: public/ lacks it */
+  const known = new WeakMap()
+  /** @type {WeakMap<FileCandidate, Promise<FileEntry | null>>} the files being looked up */
+  const lookingUp = new WeakMap()
+  /** @type {WeakMap<Record<string, string>, Map<string, FileEntry["shared"]>>} by a route's headers, then type and Vary */
+  const sharedHeaders = new WeakMap()
 
   /**
-   * What to know of a file at start, or undefined where public/ lacks it.
-   * @param {FileCandidate} candidate @param {string[]} vary the request headers its address varies by
-   * @returns {FileEntry | undefined}
+   * The headers every file of a kind has: Gatsby's for every path, its route's (one object for every
+   * route of the same headers, build.js), its type, and what it varies by.
+   * @param {FileCandidate} candidate @param {string} type @param {string[]} varyBy
+   * @returns {FileEntry["shared"]}
    */
-  const entry = (candidate, vary) => {
-    const file = path.join(publicDir, path.posix.relative("public", candidate.route.filePath))
-    const stats = statOf(file)
-    if (!stats) return undefined
-    const validators = {
-      // As @fastify/send makes it: the same for each form, which is the same file in other bytes.
-      etag: `W/"${stats.size.toString(16)}-${stats.mtimeMs.toString(16)}"`,
-      "last-modified": stats.mtime.toUTCString(),
+  const shared = (candidate, type, varyBy) => {
+    let byKind = sharedHeaders.get(candidate.headers)
+    if (!byKind) sharedHeaders.set(candidate.headers, (byKind = new Map()))
+    const kind = `${type}|${varyBy.join(",")}`
+    let found = byKind.get(kind)
+    if (!found) {
+      /** @type {Record<string, string>} */
+      const base = { ...everyPath, ...candidate.headers, "content-type": type, "accept-ranges": "bytes" }
+      if (varyBy.length) base.vary = varyBy.join(", ")
+      const headers = Object.entries(base).flat()
+      // A 304 carries every header its 200 would but those of the body it lacks (not-modified.js).
+      const notModified = Object.entries(base)
+        .filter(([name]) => !name.toLowerCase().startsWith("content-"))
+        .flat()
+      found = { headers, notModified }
+      byKind.set(kind, found)
     }
+    return found
+  }
+
+  /**
+   * Looks a file up on disk, once however many ask at once.
+   * @param {FileCandidate} candidate @param {string[]} vary the request headers its address varies by
+   * @returns {Promise<FileEntry | null>} null where public/ lacks it
+   */
+  const lookUp = (candidate, vary) => {
+    let pending = lookingUp.get(candidate)
+    if (!pending) {
+      pending = entry(candidate, vary).then((found) => {
+        known.set(candidate, found)
+        return found
+      })
+      lookingUp.set(candidate, pending)
+    }
+    return pending
+  }
+
+  /** @param {FileCandidate} candidate @param {string[]} vary @returns {Promise<FileEntry | null>} */
+  const entry = async (candidate, vary) => {
+    const file = path.join(publicDir, candidate.route.filePath.slice("public/".length))
     const compressible = COMPRESSIBLE.test(file)
-    /** @type {Record<string, string>} */
-    const base = {
-      ...everyPath,
-      ...candidate.headers,
-      "content-type": mime.contentType(path.extname(file)) || "application/octet-stream",
-      "accept-ranges": "bytes",
-      ...validators,
-    }
+    const [stats, ...forms] = await Promise.all(
+      [file, ...(compressible ? FORMS.map(([, suffix]) => `${file}${suffix}`) : [])].map(statOf),
+    )
+    if (!stats) return null
+    const type = mime.contentType(path.extname(file)) || "application/octet-stream"
     // A text file has compressed forms, which a cache in front must keep apart from the file.
     const varyBy = compressible ? [...vary, "accept-encoding"] : vary
-    if (varyBy.length) base.vary = varyBy.join(", ")
     /** @type {FileEntry} */
     const found = {
-      identity: { file, size: stats.size, headers: { ...base, "content-length": String(stats.size) } },
+      identity: { file, size: stats.size },
       encodings: [],
-      notModified: notModifiedHeaders(base),
-      validators,
+      shared: shared(candidate, type, varyBy),
+      validators: {
+        // As @fastify/send makes it: the same for each form, which is the same file in other bytes.
+        etag: `W/"${stats.size.toString(16)}-${stats.mtimeMs.toString(16)}"`,
+        "last-modified": stats.mtime.toUTCString(),
+      },
     }
-    for (const [encoding, suffix] of compressible ? FORMS : []) {
-      const form = statOf(`${file}${suffix}`)
-      if (!form) continue
-      found[encoding] = {
-        file: `${file}${suffix}`,
-        size: form.size,
-        headers: { ...base, "content-encoding": encoding, "content-length": String(form.size) },
-      }
+    FORMS.forEach(([encoding, suffix], i) => {
+      const form = forms[i]
+      if (!form) return
+      found[encoding] = { file: `${file}${suffix}`, size: form.size, encoding }
       found.encodings.push(encoding)
-    }
+    })
     return found
   }
 
@@ -148,8 +183,9 @@ function fileStore({ publicDir, everyPath, memoryBytes }) {
    */
   const send = (found, req, res) => {
     const { headers } = req
+    const { etag, "last-modified": lastModified } = found.validators
     if ((headers["if-none-match"] || headers["if-modified-since"]) && fresh(headers, found.validators)) {
-      res.writeHead(304, found.notModified)
+      res.writeHead(304, [...found.shared.notModified, "etag", etag, "last-modified", lastModified])
       return void res.end()
     }
     const head = req.method === "HEAD"
@@ -167,35 +203,38 @@ function fileStore({ publicDir, everyPath, memoryBytes }) {
       // One range; a malformed header, or several ranges, get the whole file (RFC 9110 allows it).
       if (Array.isArray(ranges) && ranges.type === "bytes" && ranges.length === 1) {
         const [{ start, end }] = ranges
-        res.writeHead(206, {
-          ...found.identity.headers,
-          "content-range": `bytes ${start}-${end}/${size}`,
-          "content-length": String(end - start + 1),
-        })
+        res.writeHead(206, [
+          ...found.shared.headers,
+          "etag",
+          etag,
+          "last-modified",
+          lastModified,
+          "content-range",
+          `bytes ${start}-${end}/${size}`,
+          "content-length",
+          String(end - start + 1),
+        ])
         return sendBody(found.identity, res, { start, end })
       }
     }
     const form = formFor(found, /** @type {string | undefined} */ (headers["accept-encoding"]))
-    res.writeHead(200, form.headers)
+    const sent = [...found.shared.headers, "etag", etag, "last-modified", lastModified]
+    if (form.encoding) sent.push("content-encoding", form.encoding)
+    sent.push("content-length", String(form.size))
+    res.writeHead(200, sent)
     if (head) return void res.end()
     sendBody(form, res)
   }
 
-  /**
-   * What is known of each file that the routes name and public/ has, by its candidate.
-   * @param {import("./routes").Address[]} table @returns {Map<import("./routes").Candidate, FileEntry>}
-   */
-  const entries = (table) =>
-    new Map(
-      table.flatMap(({ candidates, vary }) =>
-        candidates.flatMap((candidate) => {
-          const found = candidate.kind === "file" ? entry(candidate, vary) : undefined
-          return found ? [[candidate, found]] : []
-        }),
-      ),
-    )
-
-  return { entries, send }
+  return {
+    /**
+     * What is known of a file: its entry; null where public/ lacks it; undefined before it is looked up.
+     * @param {FileCandidate} candidate @returns {FileEntry | null | undefined}
+     */
+    known: (candidate) => known.get(candidate),
+    lookUp,
+    send,
+  }
 }
 
 // An If-Range holds when it names the file as it is: its ETag or its date (RFC 9110, 13.1.5).
@@ -206,9 +245,9 @@ function ifRangeHolds(ifRange, validators) {
 }
 
 /** @param {string} file */
-function statOf(file) {
+async function statOf(file) {
   try {
-    const stats = statSync(file)
+    const stats = await stat(file)
     return stats.isFile() ? stats : undefined
   } catch {
     return undefined

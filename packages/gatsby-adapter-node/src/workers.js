@@ -18,7 +18,7 @@ const cluster = /** @type {import("node:cluster").Cluster} */ (
 const diagnosticsChannel = require("node:diagnostics_channel")
 
 /**
- * @typedef {{ workers: number, shutdownDeadlineMs: number, metricsPort: number | undefined, host: string }} PrimarySettings
+ * @typedef {{ workers: number, workersWhy: string, shutdownDeadlineMs: number, metricsPort: number | undefined, host: string }} PrimarySettings
  * @typedef {{ type: "shutdown" } | { type: "start-failed", reason: string } | { type: "upstream-recovered", api: unknown }} Message
  *   what the primary and its workers tell each other: finish, then exit; I could not start, and why;
  *   a page found this API back
@@ -49,7 +49,7 @@ const SHUTDOWN = { type: "shutdown" }
  * @param {StopAsked} stopAsked a signal received before this ran, and where to tell of later ones
  * @returns {Promise<number>}
  */
-function runPrimary({ workers, shutdownDeadlineMs, metricsPort, host }, logger, stopAsked) {
+function runPrimary({ workers, workersWhy, shutdownDeadlineMs, metricsPort, host }, logger, stopAsked) {
   /** @type {number[]} when workers died after serving, for the last DEATHS_WINDOW_MS */
   let deaths = []
   let failedStarts = 0
@@ -97,7 +97,7 @@ function runPrimary({ workers, shutdownDeadlineMs, metricsPort, host }, logger, 
     announced = true
     const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host
     logger.info(
-      `Serving the built site on http://${shown}:${actual}/ (HOST=${host}, PORT=${actual}), in ${workers} workers (WEB_CONCURRENCY=${workers})`,
+      `Serving the built site on http://${shown}:${actual}/ (HOST=${host}, PORT=${actual}), in ${workers} workers (${workersWhy})`,
     )
     if (metrics)
       metrics.listener.listen(metricsPort, host, () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import os from "node:os"
@@ -37,4 +38,26 @@ test("leaves files under 1 KB and images as they are", async () => {
     expect(existsSync(path.join(dir, `${file}.br`))).toBe(false)
     expect(existsSync(path.join(dir, `${file}.gz`))).toBe(false)
   }
+})
+
+test("compresses more files than a process may have open at once", () => {
+  for (let n = 0; n < 600; n++) {
+    mkdirSync(path.join(dir, `posts/${n}`), { recursive: true })
+    writeFileSync(path.join(dir, `posts/${n}/index.html`), page)
+  }
+  const precompressFile = path.join(__dirname, "../src/precompress.js")
+
+  // 128 files open at most, as a site of 50,000 pages outnumbers a machine's own bound.
+  const run = spawnSync(
+    "bash",
+    [
+      "-c",
+      `ulimit -n 128 && "${process.execPath}" -e 'require(process.argv[1]).precompress(process.argv[2])' "${precompressFile}" "${dir}"`,
+    ],
+    { encoding: "utf8" },
+  )
+
+  expect(run.stderr).toBe("")
+  expect(run.status).toBe(0)
+  expect(existsSync(path.join(dir, "posts/599/index.html.br"))).toBe(true)
 })

@@ -44,7 +44,7 @@ const redirect = (path: string, toPath: string, more: Partial<Redirect> = {}): R
 })
 
 function build(routes: Build["routes"]): Build {
-  return { trailingSlash: "always", pathPrefix: "", routes, functions: [], headerRoutes: [] }
+  return { trailingSlash: "always", routes, functions: [], headerRoutes: [] }
 }
 
 // What answers at each address of a table: its router pattern and the kinds of its candidates in order.

@@ -954,6 +954,44 @@ test("closes an idle keep-alive connection", async () => {
   expect(ms).toBeLessThan(short.idleMs + 1500)
 })
 
+test("loads Gatsby's engine at the first page it renders, not at start", async () => {
+  const site = mkdtempSync(path.join(os.tmpdir(), "node-adapter-lazy-"))
+  const loaded = globalThis as { engineLoadedAt?: number }
+  delete loaded.engineLoadedAt
+  for (const [file, text] of Object.entries({
+    "public/index.html": "<h1>Home</h1>",
+    "public/page-data/app-data.json": "{}",
+    ".cache/page-ssr/lambda.js": `
+      globalThis.engineLoadedAt = Date.now()
+      exports.default = async (req, res) => res.send("<h1>rendered</h1>")`,
+    ".cache/node-server/routes.json": JSON.stringify({
+      trailingSlash: "always",
+      routes: [
+        { type: "static", path: "/", filePath: "public/index.html", headers: [] },
+        { type: "function", path: "/ssr/", functionId: "ssr-engine" },
+      ],
+      functions: [{ functionId: "ssr-engine", pathToEntryPoint: ".cache/page-ssr/lambda.js" }],
+      headerRoutes: [],
+    }),
+  })) {
+    mkdirSync(path.dirname(path.join(site, file)), { recursive: true })
+    writeFileSync(path.join(site, file), text)
+  }
+  const lazy = await createServer({ root: site })
+  try {
+    expect((await lazy.inject("/")).statusCode).toBe(200)
+    expect(loaded.engineLoadedAt).toBeUndefined()
+
+    const rendered = await lazy.inject("/ssr/")
+
+    expect(rendered.body).toBe("<h1>rendered</h1>")
+    expect(loaded.engineLoadedAt).toEqual(expect.any(Number))
+  } finally {
+    await lazy.close()
+    rmSync(site, { recursive: true, force: true })
+  }
+})
+
 test("gives requests in flight 10 s after SIGTERM by default, and takes bodies up to 1 MB", () => {
   const { shutdownDeadlineMs, bodyLimit } = readSettings({})
 

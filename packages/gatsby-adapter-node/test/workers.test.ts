@@ -8,8 +8,8 @@ import { freePort, startServer, type RunningServer } from "test-harness"
 
 // WEB_CONCURRENCY workers on one port, as `npm start` runs them (src/workers.js), on a small build:
 // a file, a slow page, and Gatsby Functions that end their worker's process, throw in a timer, or
-// cut their worker off from the primary. With SLOW_LOAD_MS, the engine takes that long to load, as a
-// big site's does: a time to stop it in while it starts.
+// cut their worker off from the primary. With SLOW_LOAD_MS, its functions take that long to load, as a
+// big site's engine does: a time to stop it in while it starts.
 
 jest.setTimeout(60_000)
 
@@ -20,16 +20,18 @@ beforeAll(() => {
     "public/index.html": "<h1>Home</h1>",
     "public/page-data/app-data.json": "{}",
     ".cache/page-ssr/lambda.js": `
-      if (process.env.SLOW_LOAD_MS) {
-        console.log("loading the engine")
-        for (const end = Date.now() + Number(process.env.SLOW_LOAD_MS); Date.now() < end;);
-      }
       exports.default = async (req, res) => {
         console.log("rendering in " + process.pid)
         await new Promise((resolve) => setTimeout(resolve, 500))
         res.send("<h1>slow, from " + process.pid + "</h1>")
       }`,
-    ".cache/functions/crash.js": "module.exports = () => process.exit(3)",
+    // Loaded at start, as every Gatsby Function is; slowly with SLOW_LOAD_MS.
+    ".cache/functions/crash.js": `
+      if (process.env.SLOW_LOAD_MS) {
+        console.log("loading the functions")
+        for (const end = Date.now() + Number(process.env.SLOW_LOAD_MS); Date.now() < end;);
+      }
+      module.exports = () => process.exit(3)`,
     ".cache/functions/throws-later.js": `
       module.exports = () => { setTimeout(() => { throw new Error("thrown in a timer") }, 10) }`,
     // A worker that closes its channel to the primary, then is busy for 5 s before it can exit (as it
@@ -218,7 +220,7 @@ test("answers 500 for a Gatsby Function that throws in a timer, and replaces the
 
 test("stops cleanly, with 0, on a SIGTERM to the whole group while its workers start", async () => {
   const started = spawnStart({ WEB_CONCURRENCY: "2", SLOW_LOAD_MS: "1500" })
-  await waitFor(() => started.output().match(/loading the engine/g)?.length === 2)
+  await waitFor(() => started.output().match(/loading the functions/g)?.length === 2)
 
   process.kill(-started.pid, "SIGTERM")
 
@@ -228,7 +230,7 @@ test("stops cleanly, with 0, on a SIGTERM to the whole group while its workers s
 
 test("stops cleanly, with 0, on a SIGTERM while it starts in one process", async () => {
   const started = spawnStart({ WEB_CONCURRENCY: "1", SLOW_LOAD_MS: "1500" })
-  await waitFor(() => started.output().includes("loading the engine"))
+  await waitFor(() => started.output().includes("loading the functions"))
 
   process.kill(started.pid, "SIGTERM")
 
