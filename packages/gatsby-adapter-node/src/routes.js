@@ -205,8 +205,10 @@ function plainRoutes(routes, prefix) {
     const keys = Object.keys(route)
     if (route.type === "static" && typeof route.headers === "number" && keys.length === 4) {
       const page = route.filePath.endsWith("/index.html")
-      if (route.filePath !== plainFile(url, prefix, page)) return undefined
-      return `${page ? "p" : "f"}${route.headers}\t${page ? route.path : url}`
+      // Its address and file are then what its path says (a file's path as Gatsby gives it may end
+      // with a slash: /favicon.svg/).
+      if (route.filePath !== plainFile(url, prefix, page) || routerUrl(route.path) !== url) return undefined
+      return `${page ? "p" : "f"}${route.headers}\t${route.path}`
     }
     if (
       route.type === "function" &&
@@ -251,9 +253,8 @@ function plainIndex(build) {
     const end = plain.indexOf("\n", start)
     const tab = plain.indexOf("\t", start)
     const at = end === -1 ? plain.length : end
-    const code = plain[start]
-    const pathOrUrl = plain.slice(tab + 1, at)
-    lineAt.set(code === "f" ? pathOrUrl : routerUrl(pathOrUrl), start)
+    const gatsbyPath = plain.slice(tab + 1, at)
+    lineAt.set(routerUrl(gatsbyPath), start)
     start = at + 1
   }
   /** @type {LRUCache<string, Address>} */

@@ -3,6 +3,8 @@ import {
   caselessRedirects,
   conditionsHold,
   answersAt,
+  plainIndex,
+  plainRoutes,
   redirectLocation,
   routeTable,
   sameSite,
@@ -222,4 +224,52 @@ test("finds a redirect whatever the case of the address, unless it asked not to 
 
   expect(find("/OLD/")?.address.url).toBe("/Old")
   expect(find("/STRICT/")).toBeUndefined()
+})
+
+test.each([
+  ["no prefix", ""],
+  ["a path prefix", "/prefix"],
+])("answers a plain route made of its line as the route itself does (%s)", (_what, prefix) => {
+  const set = [{ key: "cache-control", value: "public, max-age=0, must-revalidate" }]
+  const routes: Route[] = [
+    { ...page(`${prefix}/`, "public/index.html"), headers: set },
+    { ...page(`${prefix}/posts/1/`, "public/posts/1/index.html"), headers: set },
+    {
+      type: "static",
+      path: `${prefix}/page-data/app-data.json`,
+      filePath: "public/page-data/app-data.json",
+      headers: set,
+    },
+    // A file's path as Gatsby may give it, with a slash.
+    { type: "static", path: `${prefix}/favicon.svg/`, filePath: "public/favicon.svg", headers: set },
+    { ...engine(`${prefix}/ssr/`) },
+    { ...engine(`${prefix}/archive/1/`), cache: true } as Route,
+    { ...engine(`${prefix}/page-data/archive/1/page-data.json`), cache: true } as Route,
+  ]
+  // As the adapter writes them: each route's headers as the index of its set.
+  const indexed = routes.map((route) =>
+    "headers" in route && route.headers ? { ...route, headers: 0 } : route,
+  )
+
+  const { plain, rest } = plainRoutes(indexed as Route[], prefix)
+  const find = plainIndex({ ...build([]), plain, pathPrefix: prefix, headerSets: [set] })
+
+  expect(rest).toEqual([])
+  for (const address of routeTable({ ...build(routes), pathPrefix: prefix }, undefined)) {
+    expect(find(address.url)).toEqual(address)
+  }
+})
+
+test("keeps a route at an address that has another, or is a wildcard's base, as a route", () => {
+  const indexed = [
+    { ...page("/old/"), headers: 0 },
+    redirect("/old/", "/new/"),
+    { type: "function", path: "/app/*", functionId: "ssr-engine" },
+    { ...page("/app/"), headers: 0 },
+  ] as unknown as Route[]
+
+  const { plain, rest } = plainRoutes(indexed, "")
+
+  expect(plain).toBe("")
+  expect(rest).toEqual(indexed)
 })

@@ -80,10 +80,14 @@ const deliberate: Record<string, Deliberate> = {
 const concrete = (routePath: string) => routePath.replace(/:[^/]+/g, "x").replace(/\*.*$/, "x/")
 
 function probes(site: string, app: string): Probe[] {
-  const { routes } = JSON.parse(readFileSync(path.join(site, ".cache/node-server/routes.json"), "utf8")) as {
-    routes: ManifestRoute[]
-  }
-  const paths = routes.filter((route) => route.path.startsWith("/")).map((route) => concrete(route.path))
+  const { routes, plain = "" } = JSON.parse(
+    readFileSync(path.join(site, ".cache/node-server/routes.json"), "utf8"),
+  ) as { routes: ManifestRoute[]; plain?: string }
+  // The routes file holds most routes as a line each, a letter and the route's path (src/routes.js).
+  const plainPaths = plain ? plain.split("\n").map((line) => line.split("\t")[1]) : []
+  const paths = [...routes.map((route) => route.path), ...plainPaths]
+    .filter((routePath) => routePath.startsWith("/"))
+    .map(concrete)
   // A page's other form (the trailingSlash redirect), an unknown page and an unknown file.
   const pages = paths.filter((p) => p.endsWith("/") && p !== "/").map((p) => p.slice(0, -1))
   const unknown = ["/no-such-page/", "/no-such-file.js", "/api/no-such-function"]
