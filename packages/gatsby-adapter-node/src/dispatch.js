@@ -78,7 +78,7 @@ function dispatcher({ build, table, finder, redirect, runFunction, renderPage, f
           vary: address.vary,
         })
       }
-      const entry = files.known(candidate) ?? (await files.lookUp(candidate, address.vary))
+      const entry = files.entryOf(candidate, address.vary)
       // A file that the routes name and public/ lacks.
       answeredAs(request, entry ? "file" : "not-found")
       if (!entry) return sendNotFound(build, reply)

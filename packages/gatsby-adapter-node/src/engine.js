@@ -216,21 +216,31 @@ function engineStage({
 
   /**
    * One render for the requests that ask for a page together: a request waits for the one in flight
-   * (Varnish's request coalescing) and is answered from what it kept; when that render keeps nothing
-   * (it failed), the next request renders, and the others wait for it in turn, not all at once. Past
-   * WAIT_MS of waiting, a request renders itself.
+   * (Varnish's request coalescing) and is answered from what it kept. When that render failed (5xx, or
+   * a throw), one of them renders again and the others wait for it, rather than all at once against an
+   * API that just failed; when that one fails too, they get its answer, so that a page that keeps
+   * failing costs two renders a batch, not one after another for each. Past WAIT_MS of waiting, and
+   * for a page that is not kept, a request renders itself.
    * @param {FunctionRoute} route @param {FastifyRequest} request @param {string} key @param {Page} page
    * @returns {Promise<Answer>}
    */
   const renderTogether = async (route, request, key, page) => {
     const until = Date.now() + WAIT_MS
+    let failedBefore = false
     for (let leader = rendering.get(key); leader; leader = rendering.get(key)) {
-      const waited = await settledWithin(leader, until - Date.now())
+      const outcome = await settledWithin(leader, until - Date.now())
       const hit = cache?.lookup(key, request)
       if (hit) return { hit }
-      // Marked as not kept by the render waited for, or waited for too long: render alone.
-      if (!waited || notKept.has(key))
+      const failed =
+        outcome &&
+        ("error" in outcome || ("rendered" in outcome.answer && outcome.answer.rendered.status >= 500))
+      if (!failed || notKept.has(key))
         return { rendered: await renderAlone(route, request, key, page), storeMs: 0 }
+      if (failedBefore) {
+        if ("error" in outcome) throw outcome.error
+        return outcome.answer
+      }
+      failedBefore = true
     }
     const own = renderOnce(route, request, key, page)
     rendering.set(key, own)
@@ -334,8 +344,9 @@ function storeTiming(ms) {
 }
 
 /**
- * Whether a promise settled (either way) within ms.
- * @param {Promise<unknown>} promise @param {number} ms @returns {Promise<boolean>}
+ * How a render settled within ms: its answer, or what it threw; undefined if it had not.
+ * @param {Promise<Answer>} promise @param {number} ms
+ * @returns {Promise<{ answer: Answer } | { error: unknown } | undefined>}
  */
 async function settledWithin(promise, ms) {
   /** @type {NodeJS.Timeout | undefined} */
@@ -343,10 +354,10 @@ async function settledWithin(promise, ms) {
   try {
     return await Promise.race([
       promise.then(
-        () => true,
-        () => true,
+        (answer) => ({ answer }),
+        (error) => ({ error }),
       ),
-      new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, ms), false))),
+      new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, ms), undefined))),
     ])
   } finally {
     clearTimeout(timer)

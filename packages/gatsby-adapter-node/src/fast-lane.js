@@ -44,7 +44,7 @@ function fastLane(options, next) {
   }
   /**
    * @param {IncomingMessage} req @param {ServerResponse} res
-   * @returns {boolean} answered, or taken to answer once its file is looked up on disk
+   * @returns {boolean} answered
    */
   const answered = (req, res) => {
     if (!listening() || (req.method !== "GET" && req.method !== "HEAD")) return false
@@ -57,15 +57,7 @@ function fastLane(options, next) {
     )
       return false
     const at = fileAt(splitUrl(url)[0])
-    const entry = at && files.known(at)
-    // A file asked for the first time: looked up, then this request goes through the lane again.
-    if (entry === undefined && at) {
-      files.lookUp(at, []).then(
-        () => handler(req, res),
-        () => res.destroy(),
-      )
-      return true
-    }
+    const entry = at && files.entryOf(at, [])
     if (entry) files.send(entry, req, res)
     else if (!at && answerFromCache(req, res)) metrics?.cacheLookup("hit")
     // A file that public/ lacks: the framework answers 404.

@@ -1,5 +1,5 @@
 // @ts-check
-// Files of public/. A file that a route names is looked up on disk once, at its first request (its
+// Files of public/. A file that a route names is looked up on disk at its first request (its
 // length, validators, and which compressed forms the build wrote beside it, precompress.js), not at
 // start: a site of many thousand pages starts without a look-up for each, and holds what it learnt of
 // the files asked for, each a few numbers and strings beside the headers that every file of its kind
@@ -8,8 +8,8 @@
 // for a range 206 (range-parser), one that accepts brotli or gzip that form (@fastify/accept-negotiator).
 // It answers on Node's request and response, so that files are served the same way before the
 // framework (server.js's fast lane) and from a route.
-const { createReadStream } = require("node:fs")
-const { readFile, stat } = require("node:fs/promises")
+const { createReadStream, readFileSync, statSync } = require("node:fs")
+const { readFile } = require("node:fs/promises")
 const path = require("node:path")
 const { pipeline } = require("node:stream")
 const { negotiate } = require("@fastify/accept-negotiator")
@@ -30,6 +30,11 @@ const { COMPRESSIBLE } = require("./precompress")
  */
 
 const FILE_METHODS = ["GET", "HEAD"]
+// A file this small is read in the server's own loop when memory lacks it, as nginx reads one: four
+// system calls of microseconds, where libuv's threads took four round trips.
+const SMALL_FILE_BYTES = 64 * 1024
+// Files whose look-up is kept, the last ones asked for: a few hundred bytes each.
+const KNOWN_FILES = 100_000
 // The compressed forms, best first, and the suffix of each one's file.
 const FORMS = /** @type {const} */ ([
   ["br", ".br"],
@@ -54,10 +59,13 @@ function fileStore({ publicDir, everyPath, memoryBytes }) {
   const loading = new Map()
   /** @type {Map<string, string | null>} an Accept-Encoding header and the forms there are → the form to send */
   const negotiated = new Map()
-  /** @type {WeakMap<FileCandidate, FileEntry | null>} what is known of each file asked for; null: public/ lacks it */
-  const known = new WeakMap()
-  /** @type {WeakMap<FileCandidate, Promise<FileEntry | null>>} the files being looked up */
-  const lookingUp = new WeakMap()
+  // What is known of the files asked for, by file (and Vary, for the few files at an address with
+  // conditions), the last ones asked for: a big site's routes are made when asked for (routes.js), and
+  // the file they name is looked up again only once it is out of here. false: public/ lacks it.
+  /** @type {LRUCache<string, FileEntry | false>} */
+  const known = new LRUCache({ max: KNOWN_FILES })
+  /** @param {FileCandidate} candidate @param {string[]} vary */
+  const keyOf = ({ route }, vary) => (vary.length ? `${route.filePath}\n${vary.join(",")}` : route.filePath)
   /** @type {WeakMap<Record<string, string>, Map<string, FileEntry["shared"]>>} by a route's headers, then type and Vary */
   const sharedHeaders = new WeakMap()
 
@@ -88,30 +96,28 @@ function fileStore({ publicDir, everyPath, memoryBytes }) {
   }
 
   /**
-   * Looks a file up on disk, once however many ask at once.
+   * What is known of a file: looked up on disk at its first request (three stat calls, a few
+   * microseconds: each file once, as nginx looks a file up in its own loop; through libuv's threads, a
+   * site of 50,000 pages served its first pass over them at a sixth of the pace), then kept.
    * @param {FileCandidate} candidate @param {string[]} vary the request headers its address varies by
-   * @returns {Promise<FileEntry | null>} null where public/ lacks it
+   * @returns {FileEntry | undefined} undefined where public/ lacks it
    */
-  const lookUp = (candidate, vary) => {
-    let pending = lookingUp.get(candidate)
-    if (!pending) {
-      pending = entry(candidate, vary).then((found) => {
-        known.set(candidate, found)
-        return found
-      })
-      lookingUp.set(candidate, pending)
+  const entryOf = (candidate, vary) => {
+    const key = keyOf(candidate, vary)
+    let found = known.get(key)
+    if (found === undefined) {
+      found = lookUp(candidate, vary) ?? false
+      known.set(key, found)
     }
-    return pending
+    return found || undefined
   }
 
-  /** @param {FileCandidate} candidate @param {string[]} vary @returns {Promise<FileEntry | null>} */
-  const entry = async (candidate, vary) => {
+  /** @param {FileCandidate} candidate @param {string[]} vary @returns {FileEntry | undefined} */
+  const lookUp = (candidate, vary) => {
     const file = path.join(publicDir, candidate.route.filePath.slice("public/".length))
     const compressible = COMPRESSIBLE.test(file)
-    const [stats, ...forms] = await Promise.all(
-      [file, ...(compressible ? FORMS.map(([, suffix]) => `${file}${suffix}`) : [])].map(statOf),
-    )
-    if (!stats) return null
+    const stats = statOf(file)
+    if (!stats) return undefined
     const type = mime.contentType(path.extname(file)) || "application/octet-stream"
     // A text file has compressed forms, which a cache in front must keep apart from the file.
     const varyBy = compressible ? [...vary, "accept-encoding"] : vary
@@ -126,12 +132,12 @@ function fileStore({ publicDir, everyPath, memoryBytes }) {
         "last-modified": stats.mtime.toUTCString(),
       },
     }
-    FORMS.forEach(([encoding, suffix], i) => {
-      const form = forms[i]
-      if (!form) return
+    for (const [encoding, suffix] of compressible ? FORMS : []) {
+      const form = statOf(`${file}${suffix}`)
+      if (!form) continue
       found[encoding] = { file: `${file}${suffix}`, size: form.size, encoding }
       found.encodings.push(encoding)
-    })
+    }
     return found
   }
 
@@ -159,6 +165,17 @@ function fileStore({ publicDir, everyPath, memoryBytes }) {
     if (body) return void res.end(range ? body.subarray(range.start, range.end + 1) : body)
     if (!memory || form.size > memory.maxEntrySize)
       return void pipeline(createReadStream(form.file, range), res, () => {})
+    if (form.size <= SMALL_FILE_BYTES) {
+      let loaded
+      try {
+        loaded = readFileSync(form.file)
+      } catch {
+        // Gone from disk since the server started: the answer cannot be finished.
+        return void res.destroy()
+      }
+      memory.set(form.file, loaded)
+      return void res.end(range ? loaded.subarray(range.start, range.end + 1) : loaded)
+    }
     let read = loading.get(form.file)
     if (!read) {
       read = readFile(form.file)
@@ -227,12 +244,7 @@ function fileStore({ publicDir, everyPath, memoryBytes }) {
   }
 
   return {
-    /**
-     * What is known of a file: its entry; null where public/ lacks it; undefined before it is looked up.
-     * @param {FileCandidate} candidate @returns {FileEntry | null | undefined}
-     */
-    known: (candidate) => known.get(candidate),
-    lookUp,
+    entryOf,
     send,
   }
 }
@@ -245,13 +257,9 @@ function ifRangeHolds(ifRange, validators) {
 }
 
 /** @param {string} file */
-async function statOf(file) {
-  try {
-    const stats = await stat(file)
-    return stats.isFile() ? stats : undefined
-  } catch {
-    return undefined
-  }
+function statOf(file) {
+  const stats = statSync(file, { throwIfNoEntry: false })
+  return stats?.isFile() ? stats : undefined
 }
 
 module.exports = { FILE_METHODS, fileStore }

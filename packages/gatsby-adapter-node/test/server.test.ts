@@ -49,6 +49,10 @@ const files: Record<string, string> = {
         if (n > 1 && req.url === "/kept/failing/") return res.status(500).setHeader("Cache-Control", "no-store").send("<h1>No dog</h1>")
         if (n > 1 && req.url === "/kept/slow/") await new Promise((resolve) => setTimeout(resolve, 200))
         if (req.url === "/kept/together/") await new Promise((resolve) => setTimeout(resolve, 100))
+        if (req.url === "/kept/fails-once/" || req.url === "/kept/always-fails/") {
+          await new Promise((resolve) => setTimeout(resolve, 100))
+          if (n === 1 || req.url === "/kept/always-fails/") return res.status(500).setHeader("Cache-Control", "no-store").send("<h1>No dog " + n + "</h1>")
+        }
         return res.setHeader("Cache-Control", "public, s-maxage=1, stale-while-revalidate=60").send(body)
       }
       if (req.url === "/timed/") {
@@ -1055,6 +1059,18 @@ describe("with the shared cache of rendered pages", () => {
     const pages = await Promise.all([1, 2, 3].map(() => body("/kept/together/")))
 
     expect(pages).toEqual(["<h1>render 1</h1>", "<h1>render 1</h1>", "<h1>render 1</h1>"])
+  })
+
+  test("after a failed render, renders once more for the requests that waited, and sends them that page", async () => {
+    const pages = await Promise.all(Array.from({ length: 6 }, () => body("/kept/fails-once/")))
+
+    expect(pages).toEqual(["<h1>No dog 1</h1>", ...Array(5).fill("<h1>render 2</h1>")])
+  })
+
+  test("renders a page that keeps failing twice for the requests that come together, not once each", async () => {
+    const pages = await Promise.all(Array.from({ length: 6 }, () => body("/kept/always-fails/")))
+
+    expect(pages).toEqual(["<h1>No dog 1</h1>", ...Array(5).fill("<h1>No dog 2</h1>")])
   })
 
   test("keeps a kept page's own Vary beside Accept-Encoding", async () => {
