@@ -1,10 +1,9 @@
 // @ts-check
-const { randomBytes, randomUUID } = require("node:crypto")
 const { mkdirSync, writeFileSync } = require("node:fs")
 const path = require("node:path")
 const { measureWorker } = require("./src/memory")
 const { COMPRESSIBLE, precompress } = require("./src/precompress")
-const { CONDITIONS, ENGINE, ROUTES_FILE, plainRoutes, sitePrefix } = require("./src/routes")
+const { CONDITIONS, ENGINE, ROUTES_FILE, routesFile } = require("./src/routes")
 const { writeStandalone } = require("./src/standalone")
 
 /**
@@ -54,31 +53,7 @@ const nodeAdapter = () => ({
       pathToEntryPoint,
     }))
     mkdirSync(path.dirname(ROUTES_FILE), { recursive: true })
-    // Each build its own id: the keys of the pages a fleet shares (src/shared-cache.js), so that a new
-    // build never answers with the last one's.
-    const buildId = randomUUID()
-    // And its own secret: the key of the digests that stand for a visitor's Cookie or Authorization in
-    // the cache of a page that varies by them (src/response-cache.js), the same in every server of the
-    // fleet, and never written to the store.
-    const secret = randomBytes(32).toString("base64url")
-    // Most routes of a big site as a line each, the rest as routes (src/routes.js).
-    const pathPrefix = sitePrefix(routes)
-    const { headerSets, routes: indexed } = withHeaderSets(routes)
-    const { plain, rest } = plainRoutes(indexed, pathPrefix)
-    writeFileSync(
-      ROUTES_FILE,
-      JSON.stringify({
-        buildId,
-        secret,
-        trailingSlash,
-        pathPrefix,
-        headerSets,
-        plain,
-        routes: rest,
-        functions,
-        headerRoutes,
-      }),
-    )
+    writeFileSync(ROUTES_FILE, JSON.stringify(routesFile({ trailingSlash, routes, functions, headerRoutes })))
     reporter.info(
       `gatsby-adapter-node: ${routes.length} routes in ${ROUTES_FILE}; serve them with npx gatsby-adapter-node`,
     )
@@ -102,31 +77,6 @@ const nodeAdapter = () => ({
     )
   },
 })
-
-/**
- * The routes with each one's headers as the index of a set of them: a site's thousands of routes have a
- * handful of sets (a page's, a hashed file's, ...), which the routes file would otherwise repeat for
- * each, as two thirds of its bytes. The server gives every route of a set the same array (src/build.js).
- * @template {{ headers?: Header[] }} R @param {R[]} routes
- * @returns {{ headerSets: Header[][], routes: Array<Omit<R, "headers"> & { headers?: number }> }}
- */
-function withHeaderSets(routes) {
-  /** @type {Map<string, number>} */
-  const index = new Map()
-  /** @type {Header[][]} */
-  const headerSets = []
-  const indexed = routes.map((route) => {
-    if (!route.headers) return /** @type {Omit<R, "headers">} */ (route)
-    const key = JSON.stringify(route.headers)
-    let set = index.get(key)
-    if (set === undefined) {
-      set = headerSets.push(route.headers) - 1
-      index.set(key, set)
-    }
-    return { ...route, headers: set }
-  })
-  return { headerSets, routes: indexed }
-}
 
 /**
  * A brotli or gzip form of a text file, which an earlier build left in public/ (precompress.js) and

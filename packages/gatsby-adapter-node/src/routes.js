@@ -1,6 +1,7 @@
 // @ts-check
 // Gatsby's routing rules, for the routes that the adapter (../index.js) wrote at build time: which route
 // answers an address, which redirect fires, and a page's one address under trailingSlash.
+const { randomBytes, randomUUID } = require("node:crypto")
 const path = require("node:path")
 const FindMyWay = require("find-my-way")
 const { LRUCache } = require("lru-cache")
@@ -168,6 +169,60 @@ function sitePrefix(routes) {
     (route) => route.type === "static" && route.filePath === "public/page-data/app-data.json",
   )
   return appData ? appData.path.slice(0, -"/page-data/app-data.json".length) : ""
+}
+
+/**
+ * What the adapter writes to ROUTES_FILE at the end of gatsby build (../index.js): the build's routes,
+ * most of a big site's as a line each (plainRoutes), the rest as routes, each set of headers once; with
+ * an id of the build's own, the keys of the pages a fleet shares (shared-cache.js), so that a new build
+ * never answers with the last one's, and a secret of its own, the key of the digests that stand for a
+ * visitor's Cookie or Authorization in the cache of a page that varies by them (response-cache.js), the
+ * same in every server of a fleet, and never written to the store.
+ * @param {Pick<Build, "trailingSlash" | "functions" | "headerRoutes"> & { routes: Array<ManifestRoute & { headers?: Header[] }> }} build
+ */
+function routesFile({ trailingSlash, routes, functions, headerRoutes }) {
+  const pathPrefix = sitePrefix(/** @type {Build["routes"]} */ (routes))
+  const { headerSets, routes: indexed } = withHeaderSets(routes)
+  const { plain, rest } = plainRoutes(indexed, pathPrefix)
+  return {
+    buildId: randomUUID(),
+    secret: randomBytes(32).toString("base64url"),
+    trailingSlash,
+    pathPrefix,
+    headerSets,
+    plain,
+    routes: rest,
+    functions,
+    headerRoutes,
+  }
+}
+
+/**
+ * The routes with each one's headers as the index of a set of them: a site's thousands of routes have a
+ * handful of sets (a page's, a hashed file's, ...), which the routes file would otherwise repeat for
+ * each, as two thirds of its bytes. The server gives every route of a set the same array (build.js).
+ * @param {Array<ManifestRoute & { headers?: Header[] }>} routes
+ * @returns {{ headerSets: Header[][], routes: Array<ManifestRoute & { headers?: unknown }> }}
+ */
+function withHeaderSets(routes) {
+  /** @type {Map<string, number>} */
+  const index = new Map()
+  /** @type {Header[][]} */
+  const headerSets = []
+  const indexed = routes.map((route) => {
+    if (!route.headers) return route
+    const key = JSON.stringify(route.headers)
+    let set = index.get(key)
+    if (set === undefined) {
+      set = headerSets.push(route.headers) - 1
+      index.set(key, set)
+    }
+    // The set's index where the manifest has the headers themselves.
+    return /** @type {ManifestRoute & { headers?: unknown }} */ (
+      /** @type {unknown} */ ({ ...route, headers: set })
+    )
+  })
+  return { headerSets, routes: indexed }
 }
 
 // Plain routes, most of a big site's (a page of its own, its page-data, a file, a server-rendered or
@@ -463,6 +518,7 @@ module.exports = {
   ENGINE,
   CONDITIONS,
   routeTable,
+  routesFile,
   plainRoutes,
   plainIndex,
   sitePrefix,

@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import type { IAdapter, Reporter, RoutesManifest } from "gatsby"
-import nodeAdapter from ".."
+import type { RoutesManifest } from "gatsby"
+import { ROUTES_FILE, routesFile } from "../src/routes"
 
 // A site of thousands of pages, as the adapter gets it from Gatsby (a routes manifest with a static
 // page and its page-data for each, a fifth as many deferred pages): what a server of it holds per page,
@@ -63,39 +63,27 @@ function manifest(pages: number): RoutesManifest {
   return routes as RoutesManifest
 }
 
-// A site's folder with what the adapter wrote for it at the end of gatsby build.
-async function adaptedSite(pages: number): Promise<string> {
+// A site's folder with the routes file that the adapter writes for it at the end of gatsby build
+// (routesFile: what ../index.js writes; the rest of its work, compressing public/ and the standalone
+// folder, is not what is measured here).
+function adaptedSite(pages: number): string {
   const site = mkdtempSync(path.join(os.tmpdir(), `node-adapter-${pages}-pages-`))
-  mkdirSync(path.join(site, "public/page-data"), { recursive: true })
-  writeFileSync(path.join(site, "public/index.html"), "<h1>Home</h1>")
-  writeFileSync(path.join(site, "public/page-data/app-data.json"), "{}")
-  mkdirSync(path.join(site, ".cache/page-ssr"), { recursive: true })
-  writeFileSync(
-    path.join(site, ".cache/page-ssr/lambda.js"),
-    "exports.default = async (req, res) => res.send('')",
-  )
-  const adapter: IAdapter = nodeAdapter()
-  const cwd = process.cwd()
-  process.chdir(site)
-  try {
-    await adapter.adapt({
-      routesManifest: manifest(pages),
-      functionsManifest: [
-        {
-          functionId: "ssr-engine",
-          name: "engine",
-          pathToEntryPoint: ".cache/page-ssr/lambda.js",
-          requiredFiles: [],
-        },
-      ] as unknown as Parameters<IAdapter["adapt"]>[0]["functionsManifest"],
-      headerRoutes: [{ path: "/*", headers: SECURITY }],
-      trailingSlash: "always",
-      pathPrefix: "",
-      remoteFileAllowedUrls: [],
-      reporter: { panic: jest.fn(), info: jest.fn(), warn: jest.fn() } as unknown as Reporter,
-    })
-  } finally {
-    process.chdir(cwd)
+  const files: Record<string, string> = {
+    "public/index.html": "<h1>Home</h1>",
+    "public/page-data/app-data.json": "{}",
+    ".cache/page-ssr/lambda.js": "exports.default = async (req, res) => res.send('')",
+    [ROUTES_FILE]: JSON.stringify(
+      routesFile({
+        trailingSlash: "always",
+        routes: manifest(pages),
+        functions: [{ functionId: "ssr-engine", pathToEntryPoint: ".cache/page-ssr/lambda.js" }],
+        headerRoutes: [{ path: "/*", headers: SECURITY }],
+      }),
+    ),
+  }
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(site, file)), { recursive: true })
+    writeFileSync(path.join(site, file), text)
   }
   return site
 }
@@ -117,9 +105,9 @@ function heapOfServer(site: string): number {
 
 let small: string
 let big: string
-beforeAll(async () => {
-  small = await adaptedSite(10)
-  big = await adaptedSite(5000)
+beforeAll(() => {
+  small = adaptedSite(10)
+  big = adaptedSite(5000)
 })
 afterAll(() => {
   for (const site of [small, big]) rmSync(site, { recursive: true, force: true })
