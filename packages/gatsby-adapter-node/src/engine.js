@@ -261,16 +261,23 @@ function engineStage({
   const renderOnce = async (route, request, key, page) => {
     const started = performance.now()
     let token = shared ? await shared.lock(key) : undefined
+    /** @type {import("./shared-cache").Found | undefined} */
+    let kept
     if (shared && token === "held") {
       const waited = await shared.waitFor(key)
-      if (waited.kind === "kept" && cache?.restore(key, waited.stored)) {
+      if (waited.kind === "kept") kept = waited
+      token = waited.kind === "leader" ? waited.token : undefined
+    } else if (shared && token) {
+      // A server that rendered it may have kept it and let the lock go between this one's look-up and
+      // its lock: looked up once more, now that nobody else renders it.
+      kept = await shared.get(key)
+    }
+    try {
+      if (kept?.kind === "kept" && cache?.restore(key, kept.stored)) {
         const hit = cache.lookup(key, request)
         if (hit) return { hit }
       }
-      token = waited.kind === "leader" ? waited.token : undefined
-    }
-    const storeMs = shared ? performance.now() - started : 0
-    try {
+      const storeMs = shared ? performance.now() - started : 0
       return { rendered: await renderAlone(route, request, key, page), storeMs }
     } finally {
       if (token && token !== "held") shared?.release(key, token)
@@ -307,17 +314,22 @@ function engineStage({
    * @param {FunctionRoute} route @param {FastifyRequest} request @param {string} key @param {Page} page
    */
   const revalidate = async (route, request, key, page) => {
-    if (shared) {
-      // Another server may have renewed it already.
-      const found = await shared.get(key)
-      const mine = cache?.kept(key)
-      if (found.kind === "kept" && found.stored.storedAt > (mine?.storedAt ?? 0)) {
-        if (cache?.restore(key, found.stored)) return
-      }
+    const mine = cache?.kept(key)
+    // Another server may have renewed it already: looked up before the lock, and once more with it
+    // (a server that renewed it may have let its lock go in between).
+    const renewedElsewhere = async () => {
+      const found = shared ? await shared.get(key) : undefined
+      return (
+        found?.kind === "kept" &&
+        found.stored.storedAt > (mine?.storedAt ?? 0) &&
+        Boolean(cache?.restore(key, found.stored))
+      )
     }
+    if (await renewedElsewhere()) return
     const token = shared ? await shared.lock(key) : undefined
     if (token === "held") return
     try {
+      if (token && (await renewedElsewhere())) return
       const rendered = await render(route, request, "GET")
       if (rendered.status < 500) keepRendered(route, key, request, rendered, page)
     } finally {
