@@ -25,13 +25,18 @@ const { ENGINE, ROUTES_FILE } = require("./routes")
  *   then share no page that varies by credentials)
  */
 
-/** @param {string} root the site's folder @returns {LoadedBuild} */
-function loadBuild(root) {
+/**
+ * @param {string} root the site's folder
+ * @param {{ onEngineLoaded?: (ms: number) => void }} [options] onEngineLoaded: called with how long
+ *   the engine took to load, at the first page it renders
+ * @returns {LoadedBuild}
+ */
+function loadBuild(root, { onEngineLoaded } = {}) {
   const build = readRoutes(root)
   const compiled = new Map(
     build.functions.map(({ functionId, pathToEntryPoint }) => {
       const file = path.join(root, pathToEntryPoint)
-      return [functionId, functionId === ENGINE ? lazyEngine(file) : loadCompiled(file)]
+      return [functionId, functionId === ENGINE ? lazyEngine(file, onEngineLoaded) : loadCompiled(file)]
     }),
   )
   // The routes without the files: the site's public/ was deleted or not copied.
@@ -97,13 +102,19 @@ function loadCompiled(file) {
 }
 
 // The SSR engine, loaded when it first renders a page (once: Node keeps the module).
-/** @param {string} file @returns {Compiled} */
-function lazyEngine(file) {
+/** @param {string} file @param {((ms: number) => void) | undefined} onLoaded @returns {Compiled} */
+function lazyEngine(file, onLoaded) {
   mustExist(file)
   /** @type {Compiled["handler"] | undefined} */
   let loaded
+  const load = () => {
+    const started = performance.now()
+    const { handler } = loadCompiled(file)
+    onLoaded?.(performance.now() - started)
+    return handler
+  }
   const handler = /** @type {Compiled["handler"]} */ (
-    (/** @type {never} */ req, /** @type {never} */ res) => (loaded ??= loadCompiled(file).handler)(req, res)
+    (/** @type {never} */ req, /** @type {never} */ res) => (loaded ??= load())(req, res)
   )
   return { handler, config: undefined }
 }

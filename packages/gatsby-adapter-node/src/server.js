@@ -70,7 +70,12 @@ async function createServer({
   metrics,
   sharedCache,
 } = {}) {
-  const build = loadBuild(root)
+  // Loading Gatsby's engine at the first page blocks the event loop for as long as it takes (over a
+  // second on a busy machine): a lag of the server's own, which limits.js tells from a load.
+  const engineLoad = { ms: 0, at: -Infinity }
+  const build = loadBuild(root, {
+    onEngineLoaded: (ms) => Object.assign(engineLoad, { ms, at: performance.now() }),
+  })
   // Node gives request headers in lower case.
   const countryKey = countryHeader?.toLowerCase()
   const table = routes.routeTable(build, countryKey)
@@ -161,7 +166,7 @@ async function createServer({
         framework,
       ),
   })
-  await applyLimits(app, { pressure, bodyLimit, linger, everyPath, held })
+  await applyLimits(app, { pressure, bodyLimit, linger, everyPath, held, engineLoad })
 
   if (metrics) {
     app.addHook("onResponse", async (request, reply) => {
