@@ -10,7 +10,7 @@ WORKDIR /app
 ENV GATSBY_TELEMETRY_DISABLED=1
 # The dependencies first, so that a change to the site alone reuses this layer.
 COPY package.json package-lock.json ./
-COPY tools/sharp-stand-in ./tools/sharp-stand-in
+COPY tools/sharp ./tools/sharp
 COPY packages/gatsby-adapter-node/package.json ./packages/gatsby-adapter-node/
 RUN npm ci --no-audit --no-fund
 COPY . .

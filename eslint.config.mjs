@@ -26,7 +26,7 @@ export default tseslint.config(
     },
   },
   {
-    // CommonJS config and the sharp stand-in, which Node and Gatsby require(), and the lab's script
+    // CommonJS config and tools/sharp, which Node and Gatsby require(), and the lab's script
     // that loads the Node adapter's modules as the server does.
     files: ["**/*.js", "**/*.cjs"],
     rules: { "@typescript-eslint/no-require-imports": "off" },

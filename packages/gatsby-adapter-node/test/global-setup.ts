@@ -64,12 +64,12 @@ export default function installPackedAdapter(): void {
         react: installedVersion("react"),
         "react-dom": installedVersion("react-dom"),
       },
-      // Gatsby's sharp 0.32 downloads libvips at install, which this machine cannot; the fixture sites
-      // process no images. A user's own install gets the sharp that Gatsby asks for.
-      overrides: { sharp: `file:${path.join(repository, "tools/sharp-stand-in")}` },
+      // Gatsby's sharp 0.32 downloads libvips at install, which a closed network cannot: the fixture
+      // sites get the site's sharp 0.35, from the npm registry (tools/sharp, docs/install-notes.md).
+      overrides: { sharp: `file:${path.join(repository, "tools/sharp")}` },
     }
     writeFileSync(path.join(install, "package.json"), JSON.stringify(manifest, null, 2))
-    // --install-links copies the stand-in in, as a registry package would be, rather than linking to it.
+    // --install-links copies tools/sharp in, as a registry package would be, rather than linking to it.
     run("npm", ["install", "--prefer-offline", "--install-links", "--no-audit", "--no-fund"], install)
     writeFileSync(done, "")
   }
