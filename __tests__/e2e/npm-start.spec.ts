@@ -107,6 +107,27 @@ const refused: Array<[string, string, string]> = [
   ],
   ["LOG_FORMAT", "common", 'LOG_FORMAT must be json or combined, not "common"'],
   [
+    "IMAGE_MEMORY_BYTES",
+    "32mb",
+    'IMAGE_MEMORY_BYTES must be a whole number of bytes from 0 to 9007199254740991, not "32mb"',
+  ],
+  [
+    "IMAGE_DISK_BYTES",
+    "1g",
+    'IMAGE_DISK_BYTES must be a whole number of bytes from 0 to 9007199254740991, not "1g"',
+  ],
+  [
+    "IMAGE_MAX_SOURCE_BYTES",
+    "0",
+    'IMAGE_MAX_SOURCE_BYTES must be a whole number of bytes from 1 to 2147483647, not "0"',
+  ],
+  [
+    "IMAGE_MAX_SOURCE_PIXELS",
+    "lots",
+    'IMAGE_MAX_SOURCE_PIXELS must be a whole number of pixels from 1 to 2147483647, not "lots"',
+  ],
+  ["IMAGE_TRANSFORMS", "0", 'IMAGE_TRANSFORMS must be a whole number of transforms from 1 to 1024, not "0"'],
+  [
     "WEB_CONCURRENCY",
     "auto",
     'WEB_CONCURRENCY must be a whole number of processes from 1 to 1024, not "auto"',

@@ -14,14 +14,31 @@ const { writeStandalone } = require("./src/standalone")
 /**
  * A Gatsby adapter for any Node host: at the end of `gatsby build` it writes the routes and functions
  * manifests, as Gatsby gives them, to .cache/node-server/routes.json, which start.js (the package's bin) serves;
- * compresses public/'s text files; and writes the standalone folder that Node alone runs.
- * @type {import("gatsby").AdapterInit}
+ * compresses public/'s text files; and writes the standalone folder that Node alone runs. Option:
+ * imageCDN, "build" (Gatsby makes a static page's remote images at build time, the server the rest at
+ * request time) or "request" (the server makes every one).
+ * @type {import("gatsby").AdapterInit<{ imageCDN?: "build" | "request" }>}
  */
-const nodeAdapter = () => ({
+const nodeAdapter = ({ imageCDN = "build" } = {}) => ({
   name: "gatsby-adapter-node",
   // The server follows the routes as Gatsby gives them, with their prefix, in every trailingSlash mode.
-  config: () => ({ supports: { pathPrefix: true, trailingSlash: ["always", "never", "ignore"] } }),
-  async adapt({ routesManifest, functionsManifest, headerRoutes, trailingSlash, reporter }) {
+  config: () => ({
+    supports: { pathPrefix: true, trailingSlash: ["always", "never", "ignore"] },
+    // Every remote image made at request time, by this server, rather than at build time (a site
+    // whose CMS has thousands of images builds without downloading them).
+    ...(imageCDN === "request" && {
+      imageCDNUrlGeneratorModulePath: require.resolve("./src/image-urls"),
+      fileCDNUrlGeneratorModulePath: require.resolve("./src/file-url-generator"),
+    }),
+  }),
+  async adapt({
+    routesManifest,
+    functionsManifest,
+    headerRoutes,
+    trailingSlash,
+    remoteFileAllowedUrls,
+    reporter,
+  }) {
     // Gatsby only warns about a setting an adapter cannot serve; a redirect condition this server
     // cannot check would send everyone one way, so the build stops.
     const unknown = routesManifest.flatMap((route) =>
@@ -53,7 +70,18 @@ const nodeAdapter = () => ({
       pathToEntryPoint,
     }))
     mkdirSync(path.dirname(ROUTES_FILE), { recursive: true })
-    writeFileSync(ROUTES_FILE, JSON.stringify(routesFile({ trailingSlash, routes, functions, headerRoutes })))
+    writeFileSync(
+      ROUTES_FILE,
+      JSON.stringify(
+        routesFile({
+          trailingSlash,
+          routes,
+          functions,
+          headerRoutes,
+          remoteFileAllowedUrls: remoteFileAllowedUrls.map(({ urlPattern }) => urlPattern),
+        }),
+      ),
+    )
     reporter.info(
       `gatsby-adapter-node: ${routes.length} routes in ${ROUTES_FILE}; serve them with npx gatsby-adapter-node`,
     )

@@ -62,6 +62,8 @@ async function serve(settings) {
       sharedCache: settings.redisUrl
         ? { url: settings.redisUrl, timeoutMs: settings.redisTimeoutMs }
         : undefined,
+      // The images' folder is the workers': each keeps its share of the bound there.
+      images: { ...settings.images, diskBytes: Math.floor(settings.images.diskBytes / settings.workers) },
     })
     app = created
     if (stopping) return undefined

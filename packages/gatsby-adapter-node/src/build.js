@@ -110,6 +110,7 @@ function lazyEngine(file, onLoaded) {
   const load = () => {
     const started = performance.now()
     const { handler } = loadCompiled(file)
+    writeImageAddressesInEngine()
     onLoaded?.(performance.now() - started)
     return handler
   }
@@ -117,6 +118,18 @@ function lazyEngine(file, onLoaded) {
     (/** @type {never} */ req, /** @type {never} */ res) => (loaded ??= load())(req, res)
   )
   return { handler, config: undefined }
+}
+
+// A remote image or file that a page queries at request time gets its address from this server's
+// generators (image-urls.js, in Gatsby's own format), which images.js answers. Without one, Gatsby's
+// engine hands the making of it to Gatsby's local jobs, which do not run outside `gatsby build`: the
+// failure ended the process at the first server-rendered page with an image. (Gatsby's engine reads
+// these from its global, which its lambda sets where an adapter names generators: imageCDN "request".)
+function writeImageAddressesInEngine() {
+  const gatsby = /** @type {{ __GATSBY?: Record<string, unknown> }} */ (globalThis).__GATSBY
+  if (!gatsby) return
+  gatsby.imageCDNUrlGeneratorModulePath ??= require.resolve("./image-urls")
+  gatsby.fileCDNUrlGeneratorModulePath ??= require.resolve("./file-url-generator")
 }
 
 /** @param {string} file */

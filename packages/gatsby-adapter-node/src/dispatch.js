@@ -17,6 +17,7 @@ const { FILE_METHODS } = require("./static")
 
 /**
  * @param {{ build: import("./build").LoadedBuild, table: Address[], finder: ReturnType<typeof routes.addressFinder>,
+ *   images: ReturnType<typeof import("./images").imageLane>,
  *   redirect: ReturnType<typeof import("./redirects").redirectStage>,
  *   runFunction: ReturnType<typeof import("./functions").functionStage>,
  *   renderPage: ReturnType<typeof import("./engine").engineStage>["renderPage"],
@@ -24,7 +25,7 @@ const { FILE_METHODS } = require("./static")
  *   answeredAs: (request: FastifyRequest, kind: AnswerKind) => void }} stages
  *   answeredAs: told how each request is being answered, for the metrics
  */
-function dispatcher({ build, table, finder, redirect, runFunction, renderPage, files, answeredAs }) {
+function dispatcher({ build, table, finder, images, redirect, runFunction, renderPage, files, answeredAs }) {
   const { find } = finder
   const caselessRedirect = routes.caselessRedirects(table)
 
@@ -36,6 +37,14 @@ function dispatcher({ build, table, finder, redirect, runFunction, renderPage, f
     const found = find(request.url)
     if (found === "too long") return plainError(reply, 414)
     if (found === "malformed") return plainError(reply, 400)
+    // Gatsby's Image CDN and File CDN, where no file of public/ is the image asked for.
+    if (!found && images.owns(request.url)) {
+      answeredAs(request, "image")
+      if (!FILE_METHODS.includes(request.method))
+        return plainError(reply.header("allow", FILE_METHODS.join(", ")), 405)
+      reply.hijack()
+      return images.answer(request.raw, reply.raw)
+    }
     if (!found) return notFound(request, reply)
     return dispatch(found.address, Object.assign(request, { params: found.params }), reply)
   }

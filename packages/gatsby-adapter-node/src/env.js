@@ -14,7 +14,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
  *   bodyLimit: number, countryHeader: string | undefined, trustProxy: false | string[] | TrustHops,
  *   maxEventLoopDelayMs: number, maxHeapUsedBytes: number, cacheBytes: number, maxInFlight: number,
  *   fileMemoryBytes: number, metricsPort: number | undefined, backlog: number, workers: number, workersWhy: string,
- *   redisUrl: string | undefined, redisTimeoutMs: number,
+ *   redisUrl: string | undefined, redisTimeoutMs: number, images: import("./images").ImageSettings,
  *   siteDir: string | undefined }} Settings
  */
 
@@ -128,6 +128,34 @@ function readSettings(env) {
     redisUrl: redisUrl(env.REDIS_URL),
     // How long a page waits for the shared store at most: tens of milliseconds, far under a render.
     redisTimeoutMs: wholeNumber(env, "REDIS_TIMEOUT_MS", 50, MAX_TIMER_MS, "milliseconds"),
+    // Gatsby's Image CDN and File CDN (src/images.js): what is kept of the images made, in memory and
+    // on disk (0: none), where, and how large a source may be.
+    images: {
+      memoryBytes: wholeNumber(
+        env,
+        "IMAGE_MEMORY_BYTES",
+        32 * 1024 * 1024,
+        Number.MAX_SAFE_INTEGER,
+        "bytes",
+        0,
+      ),
+      diskBytes: wholeNumber(env, "IMAGE_DISK_BYTES", 512 * 1024 * 1024, Number.MAX_SAFE_INTEGER, "bytes", 0),
+      dir: path.resolve(
+        siteDir ?? process.cwd(),
+        env.IMAGE_CACHE_DIR || path.join(".cache", "node-server", "images"),
+      ),
+      maxSourceBytes: wholeNumber(env, "IMAGE_MAX_SOURCE_BYTES", 25 * 1024 * 1024, 2 ** 31 - 1, "bytes"),
+      // imgproxy's default is 16.8 million; a phone's camera makes 48.
+      maxSourcePixels: wholeNumber(env, "IMAGE_MAX_SOURCE_PIXELS", 50_000_000, 2 ** 31 - 1, "pixels"),
+      // Transforms at once, each on one of libuv's threads, which files and compression share.
+      transformsAtOnce: wholeNumber(
+        env,
+        "IMAGE_TRANSFORMS",
+        Math.max(1, Math.floor(os.availableParallelism() / 2)),
+        1024,
+        "transforms",
+      ),
+    },
     // The site's folder, when it is not the current one. A setting, not an argument: a
     // wrapper (a cluster, a process manager) may pass arguments of its own.
     siteDir,

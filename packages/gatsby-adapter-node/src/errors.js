@@ -26,6 +26,18 @@ function shed(res) {
   res.end(body)
 }
 
+// A request refused, or failed, for a reason this server names: the status it answers, and the reason
+// logged and counted (the Image CDN's).
+class RefusedError extends Error {
+  /** @param {string} message @param {number} status @param {string} reason */
+  constructor(message, status, reason) {
+    super(message)
+    this.name = "RefusedError"
+    this.status = status
+    this.reason = reason
+  }
+}
+
 // A client's mistake: its status and name.
 /** @param {FastifyReply} reply @param {number} status */
 function plainError(reply, status) {
@@ -73,4 +85,4 @@ function errorHandler({ errorPage, reportFailure, onShed }) {
   }
 }
 
-module.exports = { RETRY_AFTER_SECONDS, shed, plainError, sendNotFound, errorHandler }
+module.exports = { RETRY_AFTER_SECONDS, RefusedError, shed, plainError, sendNotFound, errorHandler }

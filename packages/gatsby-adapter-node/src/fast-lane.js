@@ -19,7 +19,7 @@ const { MAX_URL_LENGTH, splitUrl } = require("./routes")
 
 /**
  * @param {{ fixed: (pathname: string) => Address | undefined, trailingSlash: import("./routes").TrailingSlash,
- *   files: ReturnType<typeof import("./static").fileStore>,
+ *   files: ReturnType<typeof import("./static").fileStore>, images: ReturnType<typeof import("./images").imageLane>,
  *   answerFromCache: (req: IncomingMessage, res: ServerResponse) => boolean,
  *   access?: import("./logs").AccessLog, clientAddress: (req: IncomingMessage) => string,
  *   metrics?: import("./metrics").Metrics, maxInFlight: number, held: { requests: number },
@@ -31,8 +31,18 @@ const { MAX_URL_LENGTH, splitUrl } = require("./routes")
  * @returns {Handler}
  */
 function fastLane(options, next) {
-  const { fixed, trailingSlash, files, answerFromCache, access, metrics, maxInFlight, held, listening } =
-    options
+  const {
+    fixed,
+    trailingSlash,
+    files,
+    images,
+    answerFromCache,
+    access,
+    metrics,
+    maxInFlight,
+    held,
+    listening,
+  } = options
   // Counts an answer of this lane once it is sent.
   /** @param {import("./metrics").AnswerKind} kind @param {ServerResponse} res */
   const count = (kind, res) => {
@@ -58,13 +68,19 @@ function fastLane(options, next) {
       return false
     const at = fileAt(splitUrl(url)[0])
     const entry = at && files.entryOf(at, [])
+    let kind = /** @type {import("./metrics").AnswerKind} */ ("file")
     if (entry) files.send(entry, req, res)
-    else if (!at && answerFromCache(req, res)) metrics?.cacheLookup("hit")
-    // A file that public/ lacks: the framework answers 404.
+    else if (at) return false
+    else if (images.owns(url) && images.answerFromMemory(req, res)) kind = "image"
+    else if (answerFromCache(req, res)) {
+      kind = "cached"
+      metrics?.cacheLookup("hit")
+    }
+    // A file that public/ lacks (the framework answers 404), or nothing this lane answers.
     else return false
-    // Both are answered by now, and their ends not yet sent.
+    // Answered by now, its end not yet sent.
     access?.(req, res, nextRequestId(), options.clientAddress(req))
-    count(entry ? "file" : "cached", res)
+    count(kind, res)
     return true
   }
   /**

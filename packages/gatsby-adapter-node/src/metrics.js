@@ -13,7 +13,7 @@ const client = require("prom-client")
 const { UPSTREAM_FAILURES } = require("./failure-log")
 
 /**
- * @typedef {"file" | "cached" | "page" | "function" | "redirect" | "not-found" | "health" | "shed" | "error"} AnswerKind
+ * @typedef {"file" | "cached" | "page" | "function" | "redirect" | "not-found" | "health" | "shed" | "image" | "error"} AnswerKind
  *   file: a file of public/; cached: a page from the shared cache; page: one the engine rendered;
  *   shed: a quick 503; error: a client's mistake or a failure
  * @typedef {ReturnType<typeof createMetrics>} Metrics
@@ -60,6 +60,18 @@ function createMetrics() {
     labelNames: ["api", "reason"],
     registers,
   })
+  const images = new client.Counter({
+    name: "image_answers_total",
+    help: "Gatsby Image CDN and File CDN addresses answered, by where the answer came from (memory, disk, store, made: fetched and made here) or why not (refused, failed, busy)",
+    labelNames: ["from"],
+    registers,
+  })
+  const imageWork = new client.Counter({
+    name: "image_work_total",
+    help: "Sources fetched and images made for the Image CDN and File CDN, by what it was (fetch, transform) and its result",
+    labelNames: ["work", "result"],
+    registers,
+  })
   /** @param {unknown} message */
   const onUpstreamFailure = (message) => {
     const { api, reason } = /** @type {{ api?: unknown, reason?: unknown }} */ (message ?? {})
@@ -86,6 +98,10 @@ function createMetrics() {
     sharedCacheFailure: (reason) => sharedFailures.inc({ reason }),
     /** @param {string} reason */
     shed: (reason) => shed.inc({ reason }),
+    /** @param {string} from */
+    image: (from) => images.inc({ from }),
+    /** @param {"fetch" | "transform"} work @param {string} result */
+    imageWork: (work, result) => imageWork.inc({ work, result }),
     stop: () => diagnosticsChannel.unsubscribe(UPSTREAM_FAILURES, onUpstreamFailure),
   }
 }

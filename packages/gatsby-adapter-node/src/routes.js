@@ -16,9 +16,10 @@ const { LRUCache } = require("lru-cache")
  * @typedef {"always" | "never" | "ignore"} TrailingSlash
  * @typedef {{ buildId?: string, secret?: string, trailingSlash: TrailingSlash, pathPrefix?: string, routes: Array<FileRoute | FunctionRoute | RedirectRoute>,
  *   plain?: string, headerSets?: Header[][], functions: Array<{ functionId: string, pathToEntryPoint: string }>,
- *   headerRoutes: Array<{ path: string, headers: Header[] }> }} Build
+ *   headerRoutes: Array<{ path: string, headers: Header[] }>, remoteFileAllowedUrls?: string[] }} Build
  *   plain: the plain routes, one a line (plainRoutes); headerSets: the sets of headers that routes name
- *   by their index
+ *   by their index; remoteFileAllowedUrls: the URL patterns of the remote files the site may show
+ *   (Gatsby's addRemoteFileAllowedUrl), which the Image CDN fetches from (images.js)
  * @typedef {{ kind: "file", route: FileRoute, page: boolean, headers: Record<string, string> }
  *   | { kind: "engine", route: FunctionRoute, page: boolean }
  *   | { kind: "function", route: FunctionRoute }
@@ -178,9 +179,9 @@ function sitePrefix(routes) {
  * never answers with the last one's, and a secret of its own, the key of the digests that stand for a
  * visitor's Cookie or Authorization in the cache of a page that varies by them (response-cache.js), the
  * same in every server of a fleet, and never written to the store.
- * @param {Pick<Build, "trailingSlash" | "functions" | "headerRoutes"> & { routes: Array<ManifestRoute & { headers?: Header[] }> }} build
+ * @param {Pick<Build, "trailingSlash" | "functions" | "headerRoutes" | "remoteFileAllowedUrls"> & { routes: Array<ManifestRoute & { headers?: Header[] }> }} build
  */
-function routesFile({ trailingSlash, routes, functions, headerRoutes }) {
+function routesFile({ trailingSlash, routes, functions, headerRoutes, remoteFileAllowedUrls = [] }) {
   const pathPrefix = sitePrefix(/** @type {Build["routes"]} */ (routes))
   const { headerSets, routes: indexed } = withHeaderSets(routes)
   const { plain, rest } = plainRoutes(indexed, pathPrefix)
@@ -194,6 +195,7 @@ function routesFile({ trailingSlash, routes, functions, headerRoutes }) {
     routes: rest,
     functions,
     headerRoutes,
+    remoteFileAllowedUrls,
   }
 }
 

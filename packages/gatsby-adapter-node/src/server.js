@@ -20,6 +20,7 @@ const { serverLogs } = require("./logs")
 const { redirectStage } = require("./redirects")
 const routes = require("./routes")
 const { fileStore } = require("./static")
+const { imageLane } = require("./images")
 
 /**
  * @typedef {import("fastify").FastifyRequest} FastifyRequest
@@ -33,13 +34,24 @@ const BODY_LIMIT = 1024 * 1024
 // The file bodies kept in memory, by default: a typical site's JavaScript, CSS, page-data and HTML.
 const FILE_MEMORY_BYTES = 64 * 1024 * 1024
 
+// Gatsby's Image CDN by default here: nothing kept but in flight (start.js passes its settings).
+/** @type {import("./images").ImageSettings} */
+const IMAGES = {
+  memoryBytes: 0,
+  diskBytes: 0,
+  dir: "",
+  maxSourceBytes: 25 * 1024 * 1024,
+  maxSourcePixels: 50_000_000,
+  transformsAtOnce: 1,
+}
+
 /**
  * @param {{ root?: string, accessLog?: boolean, timeouts?: Partial<import("./framework").Timeouts>, bodyLimit?: number,
  *   countryHeader?: string, trustProxy?: false | string[] | import("./env").TrustHops,
  *   pressure?: { maxEventLoopDelayMs: number, maxHeapUsedBytes: number }, cacheBytes?: number,
  *   maxInFlight?: number, fileMemoryBytes?: number, linger?: import("./linger").LingerBounds,
  *   logFormat?: import("./logs").LogFormat, log?: (line: string) => void, metrics?: import("./metrics").Metrics,
- *   sharedCache?: { url: string, timeoutMs: number } }} [options]
+ *   sharedCache?: { url: string, timeoutMs: number }, images?: import("./images").ImageSettings }} [options]
  *   root: the site's folder, with public/ and .cache/ from `gatsby build`; timeouts: those to change;
  *   countryHeader: the request header that a CDN in front sets to the visitor's country, for redirects;
  *   trustProxy: whose X-Forwarded-* headers to believe, as fastify takes it (none by default);
@@ -51,7 +63,8 @@ const FILE_MEMORY_BYTES = 64 * 1024 * 1024
  *   and for how many bytes, a connection closed before its request's body arrived reads on (linger.js); logFormat: the access log's, JSON lines (pino) or
  *   Combined Log Format; log: where the lines go (standard output by default); metrics: what counts the
  *   answers (metrics.js), if anything; sharedCache: the Valkey or Redis that a fleet's servers share,
- *   behind each one's memory (shared-cache.js), and how long a page may wait for it.
+ *   behind each one's memory (shared-cache.js), and how long a page may wait for it; images: the
+ *   settings of Gatsby's Image CDN and File CDN (images.js), none kept in memory or on disk by default here.
  */
 async function createServer({
   root = process.cwd(),
@@ -69,6 +82,7 @@ async function createServer({
   log = (line) => process.stdout.write(`${line}\n`),
   metrics,
   sharedCache,
+  images: imageSettings = IMAGES,
 } = {}) {
   // Loading Gatsby's engine at the first page blocks the event loop for as long as it takes (over a
   // second on a busy machine): a lag of the server's own, which limits.js tells from a load.
@@ -94,16 +108,17 @@ async function createServer({
   const kindOf = new WeakMap()
   /** @type {Set<string>} the pages said to be not shared for a visitor's credentials, once each */
   const personal = new Set()
+  const shared =
+    sharedCache && cacheBytes
+      ? connectShared(sharedCache, build.buildId, { logger, failureLog, metrics })
+      : undefined
   const engine = engineStage({
     engines: build.compiled,
     cacheBytes,
     secret: build.secret,
     everyPath: everyPathHeaders,
     reportFailure,
-    shared:
-      sharedCache && cacheBytes
-        ? connectShared(sharedCache, build.buildId, { logger, failureLog, metrics })
-        : undefined,
+    shared,
     onLookup: (result, request, tier) => {
       metrics?.cacheLookup(result, tier)
       if (result !== "miss") kindOf.set(request.raw, "cached")
@@ -125,10 +140,19 @@ async function createServer({
     memoryBytes: fileMemoryBytes,
   })
   const finder = routes.addressFinder(table, routes.plainIndex(build))
+  const images = imageLane({
+    prefix: build.pathPrefix ?? "",
+    allowed: build.remoteFileAllowedUrls ?? [],
+    settings: imageSettings,
+    shared,
+    metrics,
+    onProblem: (kind, detail) => failureLog.reportProblem(kind, { detail }),
+  })
   const { handle, notFound } = dispatcher({
     build,
     table,
     finder,
+    images,
     redirect: redirectStage(countryKey),
     runFunction: functionStage({
       compiled: build.compiled,
@@ -155,6 +179,7 @@ async function createServer({
           fixed: finder.fixed,
           trailingSlash: build.trailingSlash,
           files,
+          images,
           answerFromCache: engine.answerFromCache,
           access,
           clientAddress,

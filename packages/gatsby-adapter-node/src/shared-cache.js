@@ -87,6 +87,8 @@ function createSharedCache({ url, timeoutMs, buildId, onFailure, onBack }) {
   const prefix = `gatsby-adapter-node:${buildId}:`
   const pageKey = (/** @type {string} */ key) => `${prefix}${key}`
   const lockKey = (/** @type {string} */ key) => `${prefix}lock:${key}`
+  // Values of no build's own (images, by what they are made of): a new build finds them too.
+  const blobKey = (/** @type {string} */ key) => `gatsby-adapter-node:blob:${key}`
   let pending = 0
   let pendingBytes = 0
 
@@ -154,6 +156,31 @@ function createSharedCache({ url, timeoutMs, buildId, onFailure, onBack }) {
     return taken === undefined ? undefined : taken ? token : "held"
   }
 
+  /**
+   * Polls for a value another server renders while it holds the lock on `locked`: the value; or, when
+   * the lock went without one, the lock itself, if this server takes it; a miss when the store failed
+   * or WAIT_MS passed.
+   * @param {string} valueKey @param {string} locked
+   * @returns {Promise<{ value: Buffer } | { kind: "leader", token: string } | { kind: "miss" }>}
+   */
+  const waitUntilKept = async (valueKey, locked) => {
+    const until = Date.now() + WAIT_MS
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+      const both = /** @type {Array<Buffer | null> | undefined} */ (
+        await bounded(() => client.mGet([valueKey, lockKey(locked)]))
+      )
+      if (!both) return { kind: "miss" }
+      const [value, held] = both
+      if (value) return { value }
+      if (held) continue
+      const token = await lock(locked)
+      if (token === undefined) return { kind: "miss" }
+      if (token !== "held") return { kind: "leader", token }
+    }
+    return { kind: "miss" }
+  }
+
   /** @param {string} key @param {string} token */
   const release = (key, token) => {
     void bounded(() => client.eval(RELEASE, { keys: [lockKey(key)], arguments: [token] }))
@@ -188,22 +215,32 @@ function createSharedCache({ url, timeoutMs, buildId, onFailure, onBack }) {
      * @param {string} key @returns {Promise<Waited>}
      */
     async waitFor(key) {
-      const until = Date.now() + WAIT_MS
-      while (Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS))
-        const both = /** @type {Array<Buffer | null> | undefined} */ (
-          await bounded(() => client.mGet([pageKey(key), lockKey(key)]))
-        )
-        if (!both) return { kind: "miss" }
-        const [page, held] = both
-        if (page) return found(page)
-        if (held) continue
-        const token = await lock(key)
-        if (token === undefined) return { kind: "miss" }
-        if (token !== "held") return { kind: "leader", token }
-      }
-      return { kind: "miss" }
+      const waited = await waitUntilKept(pageKey(key), key)
+      return "value" in waited ? found(waited.value) : waited
     },
+
+    /**
+     * What the fleet keeps under a key of no build's (an image, by what it is made of), or undefined.
+     * @param {string} key @returns {Promise<Buffer | undefined>}
+     */
+    getBlob: async (key) =>
+      /** @type {Buffer | null | undefined} */ (await bounded(() => client.get(blobKey(key)))) ?? undefined,
+
+    /**
+     * Keeps a value for the fleet under a key of no build's, for ttlMs.
+     * @param {string} key @param {Buffer} value @param {number} ttlMs
+     */
+    putBlob(key, value, ttlMs) {
+      void bounded(() => client.set(blobKey(key), value, { expiration: { type: "PX", value: ttlMs } }), {
+        bytes: value.length,
+      })
+    },
+
+    /**
+     * As waitFor, for a value under a key of no build's, whose lock is lock(`blob:${key}`).
+     * @param {string} key @returns {Promise<{ value: Buffer } | { kind: "leader", token: string } | { kind: "miss" }>}
+     */
+    waitForBlob: (key) => waitUntilKept(blobKey(key), `blob:${key}`),
 
     /** The calls waiting for the store, and the bytes of the pages they write. */
     pending: () => ({ calls: pending, bytes: pendingBytes }),

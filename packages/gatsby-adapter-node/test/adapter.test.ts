@@ -1,11 +1,15 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
-import type { IAdapter, Reporter, RoutesManifest } from "gatsby"
+import type { IAdapter, RemoteFileAllowedUrls, Reporter, RoutesManifest } from "gatsby"
 import nodeAdapter from ".."
 
 // The adapter at the end of gatsby build, with the manifest Gatsby would hand it.
-function adapt(routesManifest: RoutesManifest, panic: (message: string) => void = jest.fn()) {
+function adapt(
+  routesManifest: RoutesManifest,
+  panic: (message: string) => void = jest.fn(),
+  remoteFileAllowedUrls: RemoteFileAllowedUrls = [],
+) {
   const adapter: IAdapter = nodeAdapter()
   return adapter.adapt({
     routesManifest,
@@ -13,7 +17,7 @@ function adapt(routesManifest: RoutesManifest, panic: (message: string) => void 
     headerRoutes: [],
     trailingSlash: "always",
     pathPrefix: "",
-    remoteFileAllowedUrls: [],
+    remoteFileAllowedUrls,
     reporter: { panic, info: jest.fn(), warn: jest.fn() } as unknown as Reporter,
   })
 }
@@ -72,3 +76,35 @@ test("lists no route for the brotli and gzip forms that an earlier build left be
     rmSync(site, { recursive: true, force: true })
   }
 }, 60_000)
+
+test("writes the remote addresses the build allows into the routes, for the server's images", async () => {
+  const site = mkdtempSync(path.join(os.tmpdir(), "adapted-"))
+  mkdirSync(path.join(site, "public"))
+  writeFileSync(path.join(site, "public/index.html"), "<h1>Dogs</h1>")
+  const routesManifest = [
+    { type: "static", path: "/", filePath: "public/index.html", headers: [] },
+  ] as unknown as RoutesManifest
+  const cwd = process.cwd()
+  process.chdir(site)
+  try {
+    await adapt(routesManifest, jest.fn(), [
+      { urlPattern: "https://images.ctfassets.net/*", regexSource: "^https://images\\.ctfassets\\.net/.*$" },
+    ])
+
+    const { remoteFileAllowedUrls } = JSON.parse(readFileSync(".cache/node-server/routes.json", "utf8"))
+    expect(remoteFileAllowedUrls).toEqual(["https://images.ctfassets.net/*"])
+  } finally {
+    process.chdir(cwd)
+    rmSync(site, { recursive: true, force: true })
+  }
+}, 60_000)
+
+test("leaves a static page's remote images to gatsby build by default, and all of them to the server with imageCDN: request", () => {
+  const config = (adapter: IAdapter) => adapter.config?.({ reporter: {} as Reporter })
+
+  expect(config(nodeAdapter())).not.toHaveProperty("imageCDNUrlGeneratorModulePath")
+  expect(config(nodeAdapter({ imageCDN: "request" }))).toMatchObject({
+    imageCDNUrlGeneratorModulePath: require.resolve("../src/image-urls"),
+    fileCDNUrlGeneratorModulePath: require.resolve("../src/file-url-generator"),
+  })
+})

@@ -4,7 +4,9 @@ import type { AddressInfo } from "node:net"
 import os from "node:os"
 import path from "node:path"
 import { createClient, RESP_TYPES } from "@redis/client"
+import sharp from "sharp"
 import { freePort, startRedis, startServer, type RunningRedis, type RunningServer } from "test-harness"
+import { generateImageUrl } from "../src/image-urls"
 
 // A fleet: servers of one build, each a process of its own as `npm start` runs it, sharing one Valkey
 // or Redis (REDIS_URL) for their rendered pages. The pages' stand-in engine asks an API of this test's
@@ -49,6 +51,7 @@ function writeBuild(dir: string, buildId: string): void {
       routes: [{ type: "function", path: "/pages/:page/", functionId: "ssr-engine" }],
       functions: [{ functionId: "ssr-engine", pathToEntryPoint: ".cache/page-ssr/lambda.js" }],
       headerRoutes: [],
+      remoteFileAllowedUrls: [`${photosUrl}/*`],
     }),
   }
   for (const [file, text] of Object.entries(files)) {
@@ -65,8 +68,20 @@ let asked: Record<string, number>
 let failures: Record<string, number>
 let redis: RunningRedis
 const servers: RunningServer[] = []
+// A host of remote images, as a CMS is, which counts what it was asked for.
+let photos: Server
+let photosUrl: string
 
 beforeAll(async () => {
+  const photo = await sharp({ create: { width: 1200, height: 800, channels: 3, background: "#e8b808" } })
+    .jpeg()
+    .toBuffer()
+  photos = createHttpServer((req, res) => {
+    asked[req.url!] = (asked[req.url!] ?? 0) + 1
+    res.writeHead(200, { "content-type": "image/jpeg" }).end(photo)
+  })
+  await new Promise<void>((resolve) => photos.listen(0, "127.0.0.1", resolve))
+  photosUrl = `http://127.0.0.1:${(photos.address() as AddressInfo).port}`
   root = mkdtempSync(path.join(os.tmpdir(), "node-adapter-fleet-"))
   build = path.join(root, "build-1")
   writeBuild(build, "build-1")
@@ -100,6 +115,7 @@ afterEach(async () => {
 afterAll(async () => {
   await redis.stop()
   api.close()
+  photos.close()
   rmSync(root, { recursive: true, force: true })
 })
 
@@ -127,6 +143,25 @@ async function get(
     age: res.headers.get("age"),
     timing: res.headers.get("server-timing"),
   }
+}
+
+// The address Gatsby's resolvers write for the host's photo at `width`, and its answers on `servers`, in turn.
+async function photoFrom(servers: RunningServer[], times: number, width: number) {
+  const address = generateImageUrl(
+    {
+      url: `${photosUrl}/dog.jpg`,
+      filename: "dog.jpg",
+      mimeType: "image/jpeg",
+      internal: { contentDigest: "a".repeat(32) },
+    },
+    { width, format: "webp", quality: 75 },
+  )
+  return Promise.all(
+    Array.from({ length: times }, async (_, i) => {
+      const res = await fetch(`${servers[i % servers.length].url}${address}`)
+      return { status: res.status, body: Buffer.from(await res.arrayBuffer()).toString("base64") }
+    }),
+  )
 }
 
 // Every key in the store, with its value's bytes read as text.
@@ -245,6 +280,33 @@ test("starts and serves with its store down, saying so in a line, and stops with
     a.output().includes(`"detail":"connect ECONNREFUSED 127.0.0.1:${closed}; pages render as without it"`),
   )
   expect(await a.stop()).toBe(0)
+})
+
+// Each server keeps its images in memory only, so that what one makes reaches the others by the store.
+const IMAGES_IN_MEMORY = { IMAGE_DISK_BYTES: "0" }
+
+test("makes an image that three servers are asked for at once only once, for all of them", async () => {
+  const fleet = await Promise.all([1, 2, 3].map(() => startFleetServer(build, IMAGES_IN_MEMORY)))
+
+  const answers = await photoFrom(fleet, 24, 300)
+
+  expect(answers.map(({ status }) => status)).toEqual(Array(24).fill(200))
+  expect(new Set(answers.map(({ body }) => body)).size).toBe(1)
+  expect(asked["/dog.jpg"]).toBe(1)
+})
+
+test("makes images on each server while the store is down", async () => {
+  const closed = await freePort()
+  const fleet = await Promise.all(
+    [1, 2].map(() =>
+      startFleetServer(build, { ...IMAGES_IN_MEMORY, REDIS_URL: `redis://127.0.0.1:${closed}` }),
+    ),
+  )
+
+  const answers = await photoFrom(fleet, 4, 301)
+
+  expect(answers.map(({ status }) => status)).toEqual([200, 200, 200, 200])
+  expect(asked["/dog.jpg"]).toBe(2)
 })
 
 test("keeps no visitor's cookie or credentials in the store, nor any other header of theirs", async () => {
