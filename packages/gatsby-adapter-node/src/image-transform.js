@@ -156,7 +156,8 @@ function createTransformer({
       if ((metadata.width ?? 0) * (metadata.height ?? 0) > maxPixels)
         throw new RefusedError(`the source is over ${maxPixels} pixels`, 422, "too many pixels")
       try {
-        const image = sharp(source, { limitInputPixels: maxPixels, failOn: "truncated" })
+        // An animated source gives its first frame: a still, as Gatsby's own transform makes.
+        const image = sharp(source, { limitInputPixels: maxPixels, failOn: "truncated", pages: 1 })
           .rotate()
           .resize(args.width, args.height, args.position ? { position: args.position } : {})
           .timeout({ seconds: timeoutSeconds })

@@ -60,6 +60,15 @@ beforeAll(async () => {
   files["/photos/dog.jpg"] = { type: "image/jpeg", body: photo }
   files["/photos/truncated.jpg"] = { type: "image/jpeg", body: photo.subarray(0, photo.length / 2) }
   files["/photos/bomb.png"] = { type: "image/png", body: pngBomb() }
+  // Three frames of 40 x 30, red, green and blue.
+  const frames = Buffer.alloc(40 * 90 * 3)
+  for (let pixel = 0; pixel < 40 * 90; pixel++) frames[pixel * 3 + Math.floor(pixel / 40 / 30)] = 255
+  files["/photos/animated.gif"] = {
+    type: "image/gif",
+    body: await sharp(frames, { raw: { width: 40, height: 90, channels: 3, pageHeight: 30 } })
+      .gif({ loop: 0, delay: [100, 100, 100] })
+      .toBuffer(),
+  }
   files["/photos/script.svg"] = {
     type: "image/svg+xml",
     body: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`),
@@ -449,6 +458,16 @@ test("makes images, keeping none on disk, where its folder cannot be made, and s
 
   expect(res.statusCode).toBe(200)
   expect(lines.join("\n")).toContain("images are not kept on disk")
+})
+
+test("makes an animated GIF's first frame, at the size of a frame", async () => {
+  const res = await app.inject(imageAt("/photos/animated.gif", { width: 20 }))
+
+  const image = sharp(res.rawPayload)
+  const { width, height, pages } = await image.metadata()
+  expect({ width, height, pages: pages ?? 1 }).toEqual({ width: 20, height: 15, pages: 1 })
+  const { r, g, b } = (await image.stats()).dominant
+  expect({ red: r > 200, green: g > 200, blue: b > 200 }).toEqual({ red: true, green: false, blue: false })
 })
 
 test("never makes an image of an SVG", async () => {
