@@ -28,7 +28,7 @@ const nodeAdapter = ({ imageCDN = "build" } = {}) => ({
     // whose CMS has thousands of images builds without downloading them).
     ...(imageCDN === "request" && {
       imageCDNUrlGeneratorModulePath: require.resolve("./src/image-urls"),
-      fileCDNUrlGeneratorModulePath: require.resolve("./src/file-url-generator"),
+      fileCDNUrlGeneratorModulePath: require.resolve("./src/image-urls"),
     }),
   }),
   async adapt({

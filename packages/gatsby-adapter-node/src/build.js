@@ -129,7 +129,7 @@ function writeImageAddressesInEngine() {
   const gatsby = /** @type {{ __GATSBY?: Record<string, unknown> }} */ (globalThis).__GATSBY
   if (!gatsby) return
   gatsby.imageCDNUrlGeneratorModulePath ??= require.resolve("./image-urls")
-  gatsby.fileCDNUrlGeneratorModulePath ??= require.resolve("./file-url-generator")
+  gatsby.fileCDNUrlGeneratorModulePath ??= require.resolve("./image-urls")
 }
 
 /** @param {string} file */

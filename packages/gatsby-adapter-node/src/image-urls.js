@@ -2,6 +2,7 @@
 // Gatsby's addresses for remote images and files (its Image CDN and File CDN, gatsby-plugin-utils'
 // polyfill-remote-file): written as Gatsby's own generator writes them, for Gatsby's engine to use at
 // request time (build.js hands it this module), and read back when a browser asks for one (images.js).
+// It requires nothing but Node's own modules: Gatsby copies it alone into its engine.
 //   <prefix>/_gatsby/image/<md5(url)>/<md5(args)>/<name>.<format>?u=<url>&a=<args>&cd=<content digest>
 //   <prefix>/_gatsby/file/<md5(url)>/<name>?u=<url>
 // With IMAGE_CDN_ENCRYPTION_SECRET_KEY and IMAGE_CDN_ENCRYPTION_IV set (as for `gatsby build`), the
@@ -119,6 +120,16 @@ function sourceUrl(query) {
   return colon === -1 ? undefined : padded.slice(colon + 1)
 }
 
-// Gatsby takes a module's default export as its generator: this one's is the image generator;
-// file-url-generator.js's, the file generator.
-module.exports = { generateImageUrl, generateFileUrl, readAddress, digest, default: generateImageUrl }
+/**
+ * Gatsby's generator of either kind: it takes a module's default export as its image generator
+ * (source, args, pathPrefix) and as its file generator (source, pathPrefix), and copies each module
+ * alone into its engine (no module beside it is there to require): this one module is both.
+ * @param {RemoteSource} source @param {ImageArgs | string} [argsOrPrefix] @param {string} [pathPrefix]
+ */
+function generateUrl(source, argsOrPrefix, pathPrefix) {
+  return typeof argsOrPrefix === "object"
+    ? generateImageUrl(source, argsOrPrefix, pathPrefix)
+    : generateFileUrl(source, argsOrPrefix)
+}
+
+module.exports = { generateImageUrl, generateFileUrl, readAddress, digest, default: generateUrl }

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
 import os from "node:os"
 import path from "node:path"
 import type { IAdapter, RemoteFileAllowedUrls, Reporter, RoutesManifest } from "gatsby"
@@ -105,6 +106,29 @@ test("leaves a static page's remote images to gatsby build by default, and all o
   expect(config(nodeAdapter())).not.toHaveProperty("imageCDNUrlGeneratorModulePath")
   expect(config(nodeAdapter({ imageCDN: "request" }))).toMatchObject({
     imageCDNUrlGeneratorModulePath: require.resolve("../src/image-urls"),
-    fileCDNUrlGeneratorModulePath: require.resolve("../src/file-url-generator"),
+    fileCDNUrlGeneratorModulePath: require.resolve("../src/image-urls"),
   })
+})
+
+test("gives Gatsby a generator of image and file addresses that works where Gatsby copies it alone", () => {
+  // As gatsby build does with an adapter's generators: the file, copied into the engine's folder.
+  const engine = mkdtempSync(path.join(os.tmpdir(), "engine-"))
+  try {
+    const copy = path.join(engine, "image-cdn-url-generator.js")
+    copyFileSync(require.resolve("../src/image-urls"), copy)
+    const generate = createRequire(__filename)(copy).default
+    const source = {
+      url: "https://images.example/dog.jpg",
+      filename: "dog.jpg",
+      mimeType: "image/jpeg",
+      internal: { contentDigest: "0".repeat(32) },
+    }
+
+    expect(generate(source, { width: 100, format: "webp", quality: 75 }, "/prefix")).toMatch(
+      /^\/prefix\/_gatsby\/image\/[0-9a-f]{32}\/[0-9a-f]{32}\/dog\.webp\?u=/,
+    )
+    expect(generate(source, "/prefix")).toMatch(/^\/prefix\/_gatsby\/file\/[0-9a-f]{32}\/dog\.jpg\?u=/)
+  } finally {
+    rmSync(engine, { recursive: true, force: true })
+  }
 })
