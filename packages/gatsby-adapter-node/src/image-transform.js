@@ -27,6 +27,7 @@ const FORMATS = /** @type {const} */ ({
 })
 // The largest width or height a transform makes: twice a wide screen's.
 const MAX_SIDE = 8192
+const AVIF_EFFORT = 3
 // The crop focuses an address may name (Gatsby's ImageCropFocus, as its generator writes them), and
 // sharp's strategies.
 const FOCUSES = ["center", "centre", "top", "bottom", "left", "right", "entropy", "attention"]
@@ -162,9 +163,15 @@ function createTransformer({
           .resize(args.width, args.height, args.position ? { position: args.position } : {})
           .timeout({ seconds: timeoutSeconds })
         const { format, quality } = args
-        const body = await (
-          format === "jpg" ? image.jpeg({ quality }) : image.toFormat(format, { quality })
-        ).toBuffer()
+        // AVIF at libvips' effort 3 (Next.js's), not its default 4: a visitor waits for the first make,
+        // and 4 took 4.5 times as long here (721 ms against 158 for 640 px) for a third fewer bytes.
+        const encoded =
+          format === "jpg"
+            ? image.jpeg({ quality })
+            : format === "avif"
+              ? image.avif({ quality, effort: AVIF_EFFORT })
+              : image.toFormat(format, { quality })
+        const body = await encoded.toBuffer()
         return { body, type: FORMATS[format] }
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
