@@ -326,6 +326,7 @@ describe("refuses, before fetching anything,", () => {
     ],
     ["a port other than the allow-list's", () => `${hostUrl.replace(/:\d+$/, ":1")}/photos/dog.jpg`],
     ["encoded dots that lead out of the allowed path", () => `${hostUrl}/photos/%2e%2e/secret.jpg`],
+    ["an encoded slash that leads out of the allowed path", () => `${hostUrl}/photos%2F..%2Fsecret.jpg`],
     ["a scheme other than http or https", "file:///etc/passwd"],
   ])("%s (403)", async (_what, source) => {
     const url = typeof source === "function" ? source() : source

@@ -4,13 +4,15 @@ import type { Configuration } from "./sites"
 
 // The fixture sites, each built with the packed adapter (global-setup.ts) and served from its standalone
 // folder alone (sites.ts). .apps/basic, modelled on Gatsby's own adapter suite, in each of its
-// configurations: trailingSlash always, never and ignore, and a pathPrefix (fixture-suite/). Sites
+// configurations: trailingSlash always, never and ignore (with imageCDN "request"), and a pathPrefix
+// (fixture-suite/). Sites
 // modelled on ones that nobody here wrote, each compared route by route with `gatsby serve` on the
 // same build, and driven in Chromium where they have something to click (starters/).
 const basic: Record<string, Configuration> = {
   always: { app: "basic", trailingSlash: "always", pathPrefix: "" },
   never: { app: "basic", trailingSlash: "never", pathPrefix: "" },
-  ignore: { app: "basic", trailingSlash: "ignore", pathPrefix: "" },
+  // With the adapter's imageCDN "request": every remote image, a static page's too, made by the server.
+  ignore: { app: "basic", trailingSlash: "ignore", pathPrefix: "", imageCDN: "request" },
   "prefix, never": { app: "basic", trailingSlash: "never", pathPrefix: "/prefix" },
 }
 const starters = ["starter-default", "no-404-page", "functions", "client-only"]

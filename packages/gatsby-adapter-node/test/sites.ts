@@ -29,6 +29,8 @@ export type Configuration = {
   app: string
   trailingSlash: "always" | "never" | "ignore"
   pathPrefix: string
+  // The adapter's imageCDN option, where not its default.
+  imageCDN?: "request"
 }
 
 const env = { ...process.env, GATSBY_TELEMETRY_DISABLED: "1" }
@@ -48,7 +50,7 @@ export function copySite(app: string, dir: string): void {
 
 // A copy is built once per run (global-setup.ts clears them); a worker that restarts after a failed
 // test reuses it.
-function buildCopy(name: string, { app, trailingSlash, pathPrefix }: Configuration): string {
+function buildCopy(name: string, { app, trailingSlash, pathPrefix, imageCDN }: Configuration): string {
   const copy = path.join(SITES, name.replace(/[^\w-]+/g, "-"))
   if (existsSync(path.join(copy, ".cache/node-server/routes.json"))) return copy
   rmSync(copy, { recursive: true, force: true })
@@ -59,7 +61,7 @@ function buildCopy(name: string, { app, trailingSlash, pathPrefix }: Configurati
     [gatsby(copy), "build", ...(pathPrefix ? ["--prefix-paths"] : [])],
     {
       cwd: copy,
-      env: { ...env, TRAILING_SLASH: trailingSlash, PATH_PREFIX: pathPrefix },
+      env: { ...env, TRAILING_SLASH: trailingSlash, PATH_PREFIX: pathPrefix, IMAGE_CDN: imageCDN ?? "" },
       encoding: "utf8",
     },
   )

@@ -1,12 +1,14 @@
 import type { GatsbyConfig } from "gatsby"
 import nodeAdapter from "gatsby-adapter-node"
 
-// The configuration under test comes from the suite (../../fixture.ts): TRAILING_SLASH, PATH_PREFIX.
+// The configuration under test comes from the suite (../../sites.ts): TRAILING_SLASH, PATH_PREFIX, IMAGE_CDN.
 const config: GatsbyConfig = {
   siteMetadata: { title: "Node adapter fixture" },
   trailingSlash: (process.env.TRAILING_SLASH || "always") as GatsbyConfig["trailingSlash"],
   pathPrefix: process.env.PATH_PREFIX || undefined,
-  adapter: nodeAdapter(),
+  // IMAGE_CDN=request: every remote image made by the server at request time (the suite's "ignore").
+  adapter: nodeAdapter({ imageCDN: process.env.IMAGE_CDN === "request" ? "request" : "build" }),
+  plugins: ["gatsby-plugin-image"],
   // As in Gatsby's suite: one header for every path, and some for a kind of route, one of which an SSR
   // page's getServerData sets too (its own wins).
   headers: [

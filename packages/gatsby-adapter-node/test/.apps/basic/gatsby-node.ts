@@ -1,5 +1,60 @@
 import path from "node:path"
 import type { GatsbyNode } from "gatsby"
+import { addRemoteFilePolyfillInterface } from "gatsby-plugin-utils/polyfill-remote-file"
+
+// Remote images as a CMS's source plugin gives them (Gatsby's RemoteFile nodes), from the suite's host
+// on 127.0.0.1 (../../remote-images.ts), which the build allows; as in Gatsby's own adapter suite.
+const remoteImages = process.env.REMOTE_IMAGES_URL
+const photos = [
+  { name: "photo-a.jpg", width: 2000, height: 2667 },
+  { name: "photo-b.jpg", width: 1247, height: 2000 },
+  { name: "photo-c.jpg", width: 2000, height: 1333 },
+]
+
+export const onPluginInit: GatsbyNode["onPluginInit"] = ({ actions }) => {
+  if (remoteImages) actions.addRemoteFileAllowedUrl?.(`${remoteImages}/*`)
+}
+
+export const createSchemaCustomization: GatsbyNode["createSchemaCustomization"] = ({
+  actions,
+  schema,
+  store,
+}) => {
+  actions.createTypes(
+    addRemoteFilePolyfillInterface(
+      schema.buildObjectType({ name: "MyRemoteFile", fields: {}, interfaces: ["Node", "RemoteFile"] }),
+      { schema, actions, store },
+    ),
+  )
+}
+
+// The quality of each remote-file page's images: the static page's are made at build time, and the
+// others ask for another, so that the server makes theirs at request time (the same addresses would be
+// answered as the static page's files).
+export const onCreatePage: GatsbyNode["onCreatePage"] = ({ page, actions }) => {
+  if (!/\/remote-file\/?$/.test(page.path)) return
+  actions.deletePage(page)
+  actions.createPage({
+    ...page,
+    context: { ...page.context, quality: page.path.startsWith("/routes/remote-file") ? 75 : 70 },
+  })
+}
+
+export const sourceNodes: GatsbyNode["sourceNodes"] = ({ actions, createNodeId, createContentDigest }) => {
+  if (!remoteImages) return
+  for (const { name, width, height } of photos) {
+    const url = `${remoteImages}/${name}`
+    actions.createNode({
+      id: createNodeId(url),
+      url,
+      filename: name,
+      mimeType: "image/jpeg",
+      width,
+      height,
+      internal: { type: "MyRemoteFile", contentDigest: createContentDigest(url) },
+    })
+  }
+}
 
 // Redirects as the site's own code writes them, in the path form of the trailingSlash under test
 // ("ignore": as written, without one).
