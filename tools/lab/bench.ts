@@ -8,6 +8,7 @@ import { buildVariant, variants } from "./builds"
 import { startLabServer, startUpstream, type LabServer } from "./upstream-process"
 import { benchPages } from "./big"
 import { benchWorkers } from "./workers"
+import { benchImages } from "./images"
 
 // `npm run bench`: /ssr/ held against the guide's page as written and against the site without its
 // Head, each built beside the site with the same Gatsby, in one run, on gatsby serve and on the Node
@@ -78,6 +79,8 @@ async function main(): Promise<void> {
     const value = pages.includes("=") ? pages.split("=")[1] : process.argv[process.argv.indexOf(pages) + 1]
     return benchPages((value ?? "10000").split(",").map(Number))
   }
+  // --images: Gatsby's Image CDN on the Node server (images.ts), alone.
+  if (process.argv.includes("--images")) return benchImages()
   // --ab: every twin in lab/builds.ts; --ab=fetch,no-links: those. The guide's page, the twin without
   // a Head and the twin on React 18 always: they are what the site is held to.
   const ab = process.argv.find((arg) => arg.startsWith("--ab"))
