@@ -20,6 +20,9 @@ export type RemoteFiles = {
   }
 }
 
+// Each gatsbyImage of the query, in a box named for it.
+const LAYOUTS = ["fixed", "constrained", "constrained_traced", "full"] as const
+
 export const RemoteFileList = ({ data }: { data: RemoteFiles }) => (
   <>
     {data.allMyRemoteFile.nodes.map((node) => (
@@ -34,18 +37,11 @@ export const RemoteFileList = ({ data }: { data: RemoteFiles }) => (
           height={node.resize.height}
           alt=""
         />
-        <div className="fixed">
-          <GatsbyImage image={node.fixed} alt="" />
-        </div>
-        <div className="constrained">
-          <GatsbyImage image={node.constrained} alt="" />
-        </div>
-        <div className="constrained_traced">
-          <GatsbyImage image={node.constrained_traced} alt="" />
-        </div>
-        <div className="full">
-          <GatsbyImage image={node.full} alt="" />
-        </div>
+        {LAYOUTS.map((layout) => (
+          <div key={layout} className={layout}>
+            <GatsbyImage image={node[layout]} alt="" />
+          </div>
+        ))}
       </div>
     ))}
   </>
