@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net"
 import path from "node:path"
 
 // The ceiling of what the Node server's glue can cut: the site's build (SITE_DIR), its engine called
-// the way the Node server calls it (gatsby-adapter-node's src/engine.js, renderEngine), from node:http with
+// the way the Node server calls it (gatsby-adapter-node's src/render.js, renderEngine), from node:http with
 // nothing else. No routes, files, limits, compression, ETag, security headers, cache, logs or
 // shutdown: it serves /ssr/ and nothing a real server must do. It prints its URL, and ends when its
 // standard input does (tools/lab/upstream-process.ts).
@@ -16,7 +16,7 @@ const site = process.env.SITE_DIR!
 const load = createRequire(import.meta.url)
 const engine = (load(path.join(site, ".cache/page-ssr/lambda.js")) as { default: unknown }).default
 const adapterDir = path.dirname(load.resolve("gatsby-adapter-node/package.json", { paths: [site] }))
-const { renderEngine } = load(path.join(adapterDir, "src/engine.js")) as {
+const { renderEngine } = load(path.join(adapterDir, "src/render.js")) as {
   renderEngine: RenderEngine
 }
 
