@@ -27,12 +27,10 @@ const { readAddress } = require("./image-urls")
  *   maxSourcePixels: number, transformsAtOnce: number }} ImageSettings
  */
 
-const SECURITY = [
-  "x-content-type-options",
-  "nosniff",
-  "content-security-policy",
-  "script-src 'none'; frame-src 'none'; sandbox;",
-]
+const SECURITY = {
+  "x-content-type-options": "nosniff",
+  "content-security-policy": "script-src 'none'; frame-src 'none'; sandbox;",
+}
 const IMMUTABLE = "public, max-age=31536000, immutable"
 // A file's address names its source, not its content: kept a day, here and in browsers.
 const FILE_LIFE_SECONDS = 24 * 60 * 60
@@ -50,13 +48,14 @@ const FETCH_TIMEOUT_MS = 10_000
 const TRANSFORM_TIMEOUT_SECONDS = 20
 
 /**
- * @param {{ prefix: string, allowed: string[], settings: ImageSettings,
+ * @param {{ prefix: string, allowed: string[], everyPath: Record<string, string>, settings: ImageSettings,
  *   shared?: import("./shared-cache").SharedCache, metrics?: import("./metrics").Metrics,
  *   onProblem: (kind: string, detail: string) => void }} options
- *   prefix: the site's path prefix; allowed: the build's remoteFileAllowedUrls; onProblem: told of each
+ *   prefix: the site's path prefix; allowed: the build's remoteFileAllowedUrls; everyPath: the headers
+ *   Gatsby gives every path (gatsby-config's "/*"), under the lane's own; onProblem: told of each
  *   kind of failure, for the bounded error log
  */
-function imageLane({ prefix, allowed, settings, shared, metrics, onProblem }) {
+function imageLane({ prefix, allowed, everyPath, settings, shared, metrics, onProblem }) {
   const sources = createSourceFetcher({
     allowed,
     timeoutMs: FETCH_TIMEOUT_MS,
@@ -184,26 +183,19 @@ function imageLane({ prefix, allowed, settings, shared, metrics, onProblem }) {
    */
   const send = (answer, from, req, res) => {
     const cacheControl = answer.immutable ? IMMUTABLE : `public, max-age=${FILE_LIFE_SECONDS}`
-    const headers = [
+    /** @type {Record<string, string>} */
+    const headers = {
+      ...everyPath,
       ...SECURITY,
-      "cache-control",
-      cacheControl,
-      "etag",
-      answer.etag,
-      "server-timing",
-      `image;desc="${from}"`,
-    ]
+      "cache-control": cacheControl,
+      etag: answer.etag,
+      "server-timing": `image;desc="${from}"`,
+    }
     if (req.headers["if-none-match"] === answer.etag) {
       res.writeHead(304, headers)
       return void res.end()
     }
-    res.writeHead(200, [
-      ...headers,
-      "content-type",
-      answer.type,
-      "content-length",
-      String(answer.body.length),
-    ])
+    res.writeHead(200, { ...headers, "content-type": answer.type, "content-length": answer.body.length })
     res.end(req.method === "HEAD" ? undefined : answer.body)
   }
 
@@ -211,6 +203,7 @@ function imageLane({ prefix, allowed, settings, shared, metrics, onProblem }) {
   const refuse = (res, status, message) => {
     const body = `${message}\n`
     res.writeHead(status, {
+      ...everyPath,
       "content-type": "text/plain; charset=utf-8",
       "content-length": Buffer.byteLength(body),
       "cache-control": "no-store",

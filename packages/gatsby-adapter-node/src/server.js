@@ -143,6 +143,7 @@ async function createServer({
   const images = imageLane({
     prefix: build.pathPrefix ?? "",
     allowed: build.remoteFileAllowedUrls ?? [],
+    everyPath: everyPathHeaders,
     settings: imageSettings,
     shared,
     metrics,

@@ -126,7 +126,8 @@ beforeAll(async () => {
       trailingSlash: "always",
       routes: [{ type: "static", path: "/", filePath: "public/index.html", headers: [] }],
       functions: [],
-      headerRoutes: [],
+      // gatsby-config's headers for every path, which images get as pages and files do.
+      headerRoutes: [{ path: "/*", headers: [{ key: "x-frame-options", value: "DENY" }] }],
       remoteFileAllowedUrls: [`${hostUrl}/photos/*`],
     }),
   }
@@ -257,6 +258,18 @@ test("answers 304 to a client that has the image", async () => {
   })
 
   expect(again.statusCode).toBe(304)
+})
+
+test("sends gatsby-config's headers for every path with an image, its 304 and a refusal", async () => {
+  const first = await app.inject(imageAt("/photos/dog.jpg"))
+  const again = await app.inject({
+    url: imageAt("/photos/dog.jpg"),
+    headers: { "if-none-match": first.headers.etag },
+  })
+  const refused = await app.inject(imageWithArgs("/photos/dog.jpg", "w=0&fm=webp&q=75"))
+
+  for (const res of [first, again, refused]) expect(res.headers["x-frame-options"]).toBe("DENY")
+  expect(again.headers["content-security-policy"]).toBe(first.headers["content-security-policy"])
 })
 
 test("finds on disk an image that another worker made after it looked there", async () => {
