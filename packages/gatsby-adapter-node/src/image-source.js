@@ -45,14 +45,12 @@ function createSourceFetcher({
 }) {
   const patterns = allowed.flatMap((pattern) => {
     try {
-      return [{ pattern: new URLPattern(pattern), byAddress: namesAnAddress(new URL(pattern).hostname) }]
+      const parsed = new URLPattern(pattern)
+      // The pattern's host as written (a wildcard in it names no address): an address, or the
+      // machine's name, whatever the port and path (http://127.0.0.1:*/images/*, say).
+      return [{ pattern: parsed, byAddress: namesAnAddress(parsed.hostname) }]
     } catch {
-      // A pattern URL cannot read (a wildcard in the host, say): matched as a pattern, by name.
-      try {
-        return [{ pattern: new URLPattern(pattern), byAddress: false }]
-      } catch {
-        return []
-      }
+      return []
     }
   })
 

@@ -415,6 +415,20 @@ test("refuses a host the allow-list names by name when it resolves to a loopback
   expect(asked).toEqual({})
 })
 
+test("fetches from a loopback address that the allow-list names with any port", async () => {
+  const sources = createSourceFetcher({
+    allowed: ["http://127.0.0.1:*/photos/*"],
+    timeoutMs: 1000,
+    maxBytes: 1024 * 1024,
+    maxRedirects: 0,
+  })
+
+  const source = await sources.fetchSource(`http://127.0.0.1:${new URL(hostUrl).port}/photos/dog.jpg`)
+
+  expect(source.body.length).toBeGreaterThan(0)
+  expect(asked["/photos/dog.jpg"]).toBe(1)
+})
+
 test.each([
   ["says how large it is, before its body", "/photos/huge.jpg"],
   ["does not say how large it is, reading no more than its bound", "/photos/huge-chunked.jpg"],
