@@ -2,6 +2,13 @@ import { existsSync } from "node:fs"
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises"
 import path from "node:path"
 import type { GatsbyNode } from "gatsby"
+import { dogImageSources } from "./src/dog-picture"
+
+// The breed pages show their dog through the server's image addresses (src/dog-picture.ts): the
+// server fetches only what the build allows.
+export const onPluginInit: GatsbyNode["onPluginInit"] = ({ actions }) => {
+  actions.addRemoteFileAllowedUrl?.(dogImageSources())
+}
 
 // gatsby develop writes a page-data.json for every page into public/, SSR pages included, without their
 // serverData. gatsby build writes none for SSR pages (theirs is made per request) but leaves develop's,

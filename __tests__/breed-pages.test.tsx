@@ -27,6 +27,30 @@ test("shows a dog of the breed, under its name", () => {
   expect(screen.getByRole("img", { name: "A random afghan hound" })).toHaveAttribute("src", AFGHAN)
 })
 
+test("offers the dog in modern formats, at the sizes shown, where the host resizes pictures", () => {
+  const picture = {
+    sources: [
+      { type: "image/avif", srcSet: "/cdn/avif/320 320w, /cdn/avif/640 640w" },
+      { type: "image/webp", srcSet: "/cdn/webp/320 320w, /cdn/webp/640 640w" },
+    ],
+    src: "/cdn/jpg/640",
+    srcSet: "/cdn/jpg/320 320w, /cdn/jpg/640 640w",
+    sizes: "(max-width: 42rem) 100vw, 42rem",
+  }
+  const { container } = renderBreed({ breed: HOUND_AFGHAN, message: AFGHAN, picture })
+
+  const dog = screen.getByRole("img", { name: "A random afghan hound" })
+  expect(dog).toHaveAttribute("src", "/cdn/jpg/640")
+  expect(dog).toHaveAttribute("srcset", picture.srcSet)
+  expect(dog).toHaveAttribute("sizes", picture.sizes)
+  const sources = [...container.querySelectorAll("picture > source")].map((source) => ({
+    type: source.getAttribute("type"),
+    srcSet: source.getAttribute("srcset"),
+    sizes: source.getAttribute("sizes"),
+  }))
+  expect(sources).toEqual(picture.sources.map((source) => ({ ...source, sizes: picture.sizes })))
+})
+
 test("links to another dog of the same breed, and back to every breed", () => {
   renderBreed({ breed: HOUND_AFGHAN, message: AFGHAN })
 

@@ -1,3 +1,4 @@
+import path from "node:path"
 import type { GetServerDataProps } from "gatsby"
 import { http, HttpResponse } from "msw"
 import { failures } from "./mocks/handlers"
@@ -101,6 +102,25 @@ test("shows a dog of the breed asked for", async () => {
     },
   })
   expect(requests).toEqual(["https://dog.ceo/api/breed/hound/afghan/images/random"])
+})
+
+test("gives the dog in sizes and formats where the host resizes pictures", async () => {
+  process.env.DOG_IMAGE_URLS = "https://dog.ceo/images/breeds/*"
+  const gatsby = globalThis as { __GATSBY?: object }
+  gatsby.__GATSBY = {
+    imageCDNUrlGeneratorModulePath: path.join(__dirname, "mocks/image-cdn-url-generator.js"),
+  }
+  try {
+    const result = await visit("hound-afghan")
+
+    expect(result.props).toMatchObject({
+      message: expect.stringContaining("/breeds/hound-afghan/"),
+      picture: { src: expect.stringMatching(/^\/cdn\/jpg\/640\//) },
+    })
+  } finally {
+    delete gatsby.__GATSBY
+    delete process.env.DOG_IMAGE_URLS
+  }
 })
 
 test("asks for a main breed's pictures when the slug has no sub-breed", async () => {

@@ -1,6 +1,6 @@
 import { request } from "node:http"
 import { hostileSlugs } from "../data/hostile-slugs"
-import { clickWhenHydrated, expect, expectAnotherDog, test } from "./fixtures"
+import { clickWhenHydrated, expect, expectAnotherDog, expectLoaded, test } from "./fixtures"
 
 test("shows a breed chosen from the list, then another dog of it without a full page load", async ({
   page,
@@ -12,6 +12,40 @@ test("shows a breed chosen from the list, then another dog of it without a full 
   await expect(page).toHaveURL(/\/breeds\/hound-afghan\/$/)
   await expect(page.getByRole("heading", { level: 1, name: "Afghan hound" })).toBeVisible()
   await expectAnotherDog(page, page.getByRole("img", { name: "A random afghan hound" }))
+  expect(problems).toEqual([])
+})
+
+test("shows the dog at the size shown, in AVIF, where the server resizes pictures, else as the API gave it", async ({
+  page,
+  mode,
+  api,
+  problems,
+}) => {
+  const images: string[] = []
+  page.on("response", (response) => {
+    if (response.request().resourceType() === "image") images.push(response.headers()["content-type"])
+  })
+  await page.goto("/breeds/pug/")
+
+  const dog = page.getByRole("img", { name: "A random pug" })
+  await expectLoaded(dog)
+  const shown = await dog.evaluate((img: HTMLImageElement) => img.currentSrc)
+  if (mode === "node") {
+    // 42rem at this viewport's one pixel per pixel: the 960 px AVIF, made by the server from the picture.
+    expect(shown).toMatch(/\/_gatsby\/image\/[0-9a-f]{32}\/[0-9a-f]{32}\/\d+\.avif\?/)
+    expect(new URL(shown).searchParams.get("u")).toMatch(/\/images\/breeds\/pug\/\d+\.jpg$/)
+    expect(new URL(shown).searchParams.get("a")).toBe("w=960&fm=avif&q=75")
+    expect(images).toEqual(["image/avif"])
+    // The picture's own width (naturalWidth is scaled by the srcset's).
+    const width = await dog.evaluate(
+      async (img: HTMLImageElement) =>
+        (await createImageBitmap(await (await fetch(img.currentSrc)).blob())).width,
+    )
+    expect(width).toBe(960)
+  } else {
+    expect(shown).toMatch(new RegExp(`^${new URL(api.apiUrl).origin}/images/breeds/pug/\\d+\\.jpg$`))
+    expect(images).toEqual(["image/jpeg"])
+  }
   expect(problems).toEqual([])
 })
 

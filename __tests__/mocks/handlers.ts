@@ -19,9 +19,10 @@ const slugs = Object.entries(breeds).flatMap(([main, subs]) =>
   subs.length ? subs.map((sub) => `${main}-${sub}`) : [main],
 )
 
-// Images live beside the API, at /images/breeds/<slug>/<n>.svg, so that the stand-in serves them too.
+// Images live beside the API, at /images/breeds/<slug>/<n>.jpg, so that the stand-in serves them too:
+// JPEGs, as dog.ceo's are, which a server can resize.
 function imageUrl(request: Request, slug: string, n: number): string {
-  return new URL(`/images/breeds/${slug}/${n}.svg`, request.url).href
+  return new URL(`/images/breeds/${slug}/${n}.jpg`, request.url).href
 }
 
 // Counting, not random, so that two requests in a row never get the same dog.
@@ -32,7 +33,8 @@ function nextImage(request: Request, choices = slugs): string {
   return imageUrl(request, choices[served % choices.length], served)
 }
 
-// A dog drawn as a small SVG, coloured by its number, so that the page shows a real image offline.
+// A dog drawn as a small SVG, coloured by its number, so that the page shows a real image offline
+// (made a JPEG by sharp when asked for).
 function dogSvg(slug: string, n: number): string {
   const hue = (n * 47) % 360
   return `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480" viewBox="0 0 640 480">
@@ -74,12 +76,16 @@ export const dogApiHandlers = (API = DOG_CEO_API) => [
     return HttpResponse.json({ message: nextImage(request, [`${main}-${sub}`]), status: "success" })
   }),
   // Images live beside the API, on its host.
-  http.get(`${new URL(API).origin}/images/breeds/:slug/:file`, ({ params }) => {
+  http.get(`${new URL(API).origin}/images/breeds/:slug/:file`, async ({ params }) => {
     const slug = String(params.slug)
     const n = Number.parseInt(String(params.file), 10)
     if (!slugs.includes(slug) || !Number.isInteger(n)) return new HttpResponse("Not found", { status: 404 })
-    return new HttpResponse(dogSvg(slug, n), {
-      headers: { "Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=31536000, immutable" },
+    const { default: sharp } = await import("sharp")
+    const jpeg = await sharp(Buffer.from(dogSvg(slug, n)))
+      .jpeg({ quality: 80 })
+      .toBuffer()
+    return new HttpResponse(new Uint8Array(jpeg), {
+      headers: { "Content-Type": "image/jpeg", "Cache-Control": "public, max-age=31536000, immutable" },
     })
   }),
 ]

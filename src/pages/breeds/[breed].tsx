@@ -11,13 +11,14 @@ import { AnotherDogLink } from "../../components/another-dog-link"
 import { ApiFailureMessage } from "../../components/api-failure-message"
 import { Seo } from "../../components/seo"
 import { fetchBreedDog } from "../../dog-api"
+import { dogPicture, type DogPicture } from "../../dog-picture"
 import { apiFailure, failedResponse, refusedMethod } from "../../upstream/failed-response"
 import { UpstreamError } from "../../upstream/client"
 
 // The breed comes from getServerData, not from the page's params, which Gatsby does not pass to
 // an SSR page after a client-side navigation. A refused address carries its status; empty props mean
-// the dog API failed.
-export type ServerData = { breed?: Breed; message?: string; refused?: 400 | 404 }
+// the dog API failed. `picture` is the dog in sizes and formats, where the host resizes pictures.
+export type ServerData = { breed?: Breed; message?: string; picture?: DogPicture; refused?: 400 | 404 }
 
 type Props = PageProps<object, object, unknown, ServerData>
 
@@ -33,7 +34,7 @@ function title({ breed, refused }: ServerData): string {
 }
 
 const BreedPage = ({ serverData = {} }: Props) => {
-  const { breed, message, refused } = serverData
+  const { breed, message, picture, refused } = serverData
   if (!breed || !message) {
     return (
       <main>
@@ -51,10 +52,30 @@ const BreedPage = ({ serverData = {} }: Props) => {
   }
 
   const name = breedName(breed)
+  const dog = (
+    <img
+      className="dog"
+      alt={`A random ${name.toLowerCase()}`}
+      src={picture?.src ?? message}
+      srcSet={picture?.srcSet}
+      sizes={picture?.sizes}
+      width={640}
+      height={480}
+    />
+  )
   return (
     <main>
       <h1>{name}</h1>
-      <img className="dog" alt={`A random ${name.toLowerCase()}`} src={message} width={640} height={480} />
+      {picture ? (
+        <picture>
+          {picture.sources.map(({ type, srcSet }) => (
+            <source key={type} type={type} srcSet={srcSet} sizes={picture.sizes} />
+          ))}
+          {dog}
+        </picture>
+      ) : (
+        dog
+      )}
       <p className="actions">
         <AnotherDogLink page={`/breeds/${breedSlug(breed)}/`} current={message} />
         <Link to="/breeds/">All breeds</Link>
@@ -83,7 +104,8 @@ export async function getServerData({ method, params }: GetServerDataProps): Get
 
   try {
     const { message } = await fetchBreedDog(breed)
-    return { props: { breed, message } }
+    const picture = dogPicture(message)
+    return { props: picture ? { breed, message, picture } : { breed, message } }
   } catch (error) {
     if (error instanceof UpstreamError && error.status === 404) return failedResponse(404, { refused: 404 })
     return apiFailure(`/breeds/${breedSlug(breed)}/`, error, "no dog")
