@@ -22,7 +22,9 @@ const { readAddress } = require("./image-urls")
  * @typedef {import("node:http").IncomingMessage} IncomingMessage
  * @typedef {import("node:http").ServerResponse} ServerResponse
  * @typedef {import("./image-cache").Made} Made
- * @typedef {Made & { etag: string, immutable: boolean }} Answer
+ * @typedef {{ notModified: Record<string, string>, ok: Record<string, string | number> }} AnswerHeaders
+ * @typedef {Made & { etag: string, immutable: boolean, fromMemory?: AnswerHeaders }} Answer
+ *   fromMemory: its headers when answered from memory, made once
  * @typedef {{ memoryBytes: number, diskBytes: number, dir: string, maxSourceBytes: number,
  *   maxSourcePixels: number, transformsAtOnce: number }} ImageSettings
  */
@@ -178,24 +180,34 @@ function imageLane({ prefix, allowed, everyPath, settings, shared, metrics, onPr
   }
 
   /**
-   * An answer, 304 to a client that has it.
-   * @param {Answer} answer @param {string} from @param {IncomingMessage} req @param {ServerResponse} res
+   * An answer's headers, for a 200 and a 304, from where it came.
+   * @param {Answer} answer @param {string} from @returns {AnswerHeaders}
    */
-  const send = (answer, from, req, res) => {
-    const cacheControl = answer.immutable ? IMMUTABLE : `public, max-age=${FILE_LIFE_SECONDS}`
-    /** @type {Record<string, string>} */
-    const headers = {
+  const headersOf = (answer, from) => {
+    const notModified = {
       ...everyPath,
       ...SECURITY,
-      "cache-control": cacheControl,
+      "cache-control": answer.immutable ? IMMUTABLE : `public, max-age=${FILE_LIFE_SECONDS}`,
       etag: answer.etag,
       "server-timing": `image;desc="${from}"`,
     }
+    return {
+      notModified,
+      ok: { ...notModified, "content-type": answer.type, "content-length": answer.body.length },
+    }
+  }
+
+  /**
+   * An answer, 304 to a client that has it.
+   * @param {Answer} answer @param {AnswerHeaders} headers
+   * @param {IncomingMessage} req @param {ServerResponse} res
+   */
+  const send = (answer, headers, req, res) => {
     if (req.headers["if-none-match"] === answer.etag) {
-      res.writeHead(304, headers)
+      res.writeHead(304, headers.notModified)
       return void res.end()
     }
-    res.writeHead(200, { ...headers, "content-type": answer.type, "content-length": answer.body.length })
+    res.writeHead(200, headers.ok)
     res.end(req.method === "HEAD" ? undefined : answer.body)
   }
 
@@ -224,7 +236,7 @@ function imageLane({ prefix, allowed, everyPath, settings, shared, metrics, onPr
       const answer = byAddress.get(/** @type {string} */ (req.url))
       if (!answer) return false
       metrics?.image("memory")
-      send(answer, "memory", req, res)
+      send(answer, (answer.fromMemory ??= headersOf(answer, "memory")), req, res)
       return true
     },
 
@@ -237,7 +249,7 @@ function imageLane({ prefix, allowed, everyPath, settings, shared, metrics, onPr
       const kept = byAddress.get(url)
       if (kept) {
         metrics?.image("memory")
-        return send(kept, "memory", req, res)
+        return send(kept, (kept.fromMemory ??= headersOf(kept, "memory")), req, res)
       }
       const parsed = new URL(url, "http://localhost")
       const asked = readAddress(parsed.pathname.slice(prefix.length), parsed.searchParams)
@@ -262,7 +274,7 @@ function imageLane({ prefix, allowed, everyPath, settings, shared, metrics, onPr
         /** @type {Answer} */
         const answer = { ...made, etag: `"${key.slice(0, 32)}"`, immutable: asked.kind === "image" }
         byAddress.set(url, answer)
-        send(answer, from, req, res)
+        send(answer, headersOf(answer, from), req, res)
       } catch (error) {
         const {
           status = 500,
