@@ -11,18 +11,26 @@ import { expect, test } from "../sites"
 
 // Cypress's viewport, for which Gatsby's suite gives its full-width images' natural heights.
 test.use({ viewport: { width: 1000, height: 660 } })
+// A first visit waits for its page's images to be made (see shown()).
+test.describe.configure({ timeout: 90_000 })
 
 type Shown = { src: string; width: number; height: number; naturalWidth: number; naturalHeight: number }
 
-// The images that `selector` finds, once every one has loaded, as the browser shows them.
+// The images that `selector` finds, once every one has loaded, as the browser shows them. The server
+// makes a page's images at its first visit, one at a time, the page's dozens in a queue (every image of
+// the static page too, under imageCDN "request"): on a busy machine, more than expect's 5 s for the last
+// of them (seen once in a full CI run). A broken image is said at once, with its address.
 async function shown(page: Page, selector: string): Promise<Shown[]> {
   const images = page.locator(selector)
   await expect(images).toHaveCount(3)
   for (const image of await images.all()) {
     await image.scrollIntoViewIfNeeded()
-    await expect
-      .poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0))
-      .toBe(true)
+    const state = () =>
+      image.evaluate((img: HTMLImageElement) =>
+        !img.complete ? "loading" : img.naturalWidth > 0 ? "loaded" : `broken: ${img.currentSrc}`,
+      )
+    await expect.poll(state, { timeout: 30_000 }).not.toBe("loading")
+    expect(await state()).toBe("loaded")
   }
   return images.evaluateAll((imgs: HTMLImageElement[]) =>
     imgs.map((img) => {
