@@ -211,6 +211,15 @@ function imageLane({ prefix, allowed, everyPath, settings, shared, metrics, onPr
     res.end(req.method === "HEAD" ? undefined : answer.body)
   }
 
+  /**
+   * An answer kept in memory, with its headers made once for it.
+   * @param {Answer} answer @param {IncomingMessage} req @param {ServerResponse} res
+   */
+  const sendFromMemory = (answer, req, res) => {
+    metrics?.image("memory")
+    send(answer, (answer.fromMemory ??= headersOf(answer, "memory")), req, res)
+  }
+
   /** @param {ServerResponse} res @param {number} status @param {string} message */
   const refuse = (res, status, message) => {
     const body = `${message}\n`
@@ -235,8 +244,7 @@ function imageLane({ prefix, allowed, everyPath, settings, shared, metrics, onPr
     answerFromMemory(req, res) {
       const answer = byAddress.get(/** @type {string} */ (req.url))
       if (!answer) return false
-      metrics?.image("memory")
-      send(answer, (answer.fromMemory ??= headersOf(answer, "memory")), req, res)
+      sendFromMemory(answer, req, res)
       return true
     },
 
@@ -247,10 +255,7 @@ function imageLane({ prefix, allowed, everyPath, settings, shared, metrics, onPr
     async answer(req, res) {
       const url = /** @type {string} */ (req.url)
       const kept = byAddress.get(url)
-      if (kept) {
-        metrics?.image("memory")
-        return send(kept, (kept.fromMemory ??= headersOf(kept, "memory")), req, res)
-      }
+      if (kept) return sendFromMemory(kept, req, res)
       const parsed = new URL(url, "http://localhost")
       const asked = readAddress(parsed.pathname.slice(prefix.length), parsed.searchParams)
       if ("refused" in asked) {
